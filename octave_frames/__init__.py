@@ -1,0 +1,1 @@
+"""octave_frames: Octave's AI sales agents inside pandas."""

@@ -1,0 +1,72 @@
+"""Every default and every fixed name of octave_frames, in one place."""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = [
+    "ASYNC_RUN_PATH",
+    "ASYNC_STATUS_PATH",
+    "CONFIDENCE_LEVELS",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CACHE_PATH",
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_RATE",
+    "DEFAULT_TIMEOUT",
+    "ENTITIES",
+    "ENV_AGENT_OID",
+    "ENV_API_KEY",
+    "ENV_BASE_URL",
+    "OUTPUT_FORMATS",
+    "REQUEST_FIELDS",
+    "REQUEST_SOURCE",
+    "SECTIONS",
+    "SEQUENCE_PATH",
+    "STATUSES",
+    "STEP_KEYS",
+    "VALIDATE_PATH",
+]
+
+DEFAULT_BASE_URL: Final = "https://app.octavehq.com"
+SEQUENCE_PATH: Final = "/api/v2/agents/sequence/run"
+VALIDATE_PATH: Final = "/api/v2/api-key/validate"
+ASYNC_RUN_PATH: Final = "/api/v2/async/agent/run"
+ASYNC_STATUS_PATH: Final = "/api/v2/async/agent/run/status"
+
+ENV_API_KEY: Final = "OCTAVE_API_KEY"
+ENV_BASE_URL: Final = "OCTAVE_BASE_URL"
+ENV_AGENT_OID: Final = "OCTAVE_AGENT_OID"
+
+#: Sent as ``x-request-source`` so Octave can tell our traffic apart.
+REQUEST_SOURCE: Final = "octave_frames"
+
+# Octave agent runs take 30-60 s; public clients use 120-180 s timeouts.
+DEFAULT_TIMEOUT: Final = 180.0
+DEFAULT_CONCURRENCY: Final = 32
+DEFAULT_RATE: Final = "60/min"
+DEFAULT_MAX_RETRIES: Final = 4
+DEFAULT_CACHE_PATH: Final = ".octave/cache.sqlite"
+
+#: Request fields of the Sequence Agent that come from a contact's columns.
+REQUEST_FIELDS: Final = (
+    "email",
+    "firstName",
+    "lastName",
+    "jobTitle",
+    "companyDomain",
+    "companyName",
+    "linkedInProfile",
+    "crmContactId",
+    "crmLeadId",
+    "crmAccountId",
+)
+#: ``runtimeContext`` / ``runtimeInstructions`` keys: "all" plus steps 1-7.
+STEP_KEYS: Final = ("all", "1", "2", "3", "4", "5", "6", "7")
+OUTPUT_FORMATS: Final = ("text", "html", "markdown")
+#: Email sections, in the order they are joined into ``email_{i}_text``.
+SECTIONS: Final = ("greeting", "opening", "body", "closing", "cta", "ps", "signature")
+ENTITIES: Final = ("product", "persona", "playbook")
+CONFIDENCE_LEVELS: Final = ("LOW", "MEDIUM", "HIGH")
+#: Per-row statuses, in the order the summary lists them.
+STATUSES: Final = ("ok", "not_found", "failed", "invalid", "not_sent")
