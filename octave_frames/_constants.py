@@ -18,11 +18,16 @@ __all__ = [
     "ENV_AGENT_OID",
     "ENV_API_KEY",
     "ENV_BASE_URL",
+    "MAX_TEXT_CHARS",
     "OUTPUT_FORMATS",
     "REQUEST_FIELDS",
     "REQUEST_SOURCE",
     "SECTIONS",
     "SEQUENCE_PATH",
+    "SHEET_CONTACTS",
+    "SHEET_EMAILS",
+    "SHEET_METADATA",
+    "SHEET_RUN",
     "STATUSES",
     "STEP_KEYS",
     "VALIDATE_PATH",
@@ -70,3 +75,14 @@ ENTITIES: Final = ("product", "persona", "playbook")
 CONFIDENCE_LEVELS: Final = ("LOW", "MEDIUM", "HIGH")
 #: Per-row statuses, in the order the summary lists them.
 STATUSES: Final = ("ok", "not_found", "failed", "invalid", "not_sent")
+
+#: Longest field value or rendered context/instructions text sent for one row; a longer one
+#: makes the row ``invalid`` (a stray 1 MB cell should neither crash a run nor be paid for).
+MAX_TEXT_CHARS: Final = 100_000
+
+#: Sheets that ``to_excel`` writes (and replaces in an existing workbook).
+SHEET_CONTACTS: Final = "Contacts"
+SHEET_EMAILS: Final = "Emails"
+SHEET_RUN: Final = "Run"
+#: The very hidden sheet holding the JSON that lets ``read_excel`` restore dtypes.
+SHEET_METADATA: Final = "_octave_frames"
