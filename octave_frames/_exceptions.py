@@ -68,6 +68,7 @@ class APIError(OctaveError):
         status_code: The HTTP status.
         request_id: Octave's ``_metadata.requestId`` when the body carried one.
         retry_after: Seconds the server asked us to wait, if it said.
+
     """
 
     def __init__(
@@ -140,6 +141,7 @@ class RunFailedError(OctaveError):
 
     Attributes:
         counts: Rows per status.
+
     """
 
     def __init__(self, message: str, *, counts: dict[str, int]) -> None:

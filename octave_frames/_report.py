@@ -36,6 +36,7 @@ class RunReport:
         dry_run: Whether nothing was sent on purpose.
         estimated_credits: For a dry run, the credits the planned calls imply.
         error_counts: Readable failure reasons with their counts.
+
     """
 
     agent: str | None = None

@@ -1,0 +1,288 @@
+"""The HTTP boundary: talking to Octave over httpx, mapping every failure to our errors.
+
+`Client` holds settings only (key, base URL, timeout, transport, clock); it is cheap,
+safe to share and to pass to many runs. Each run opens a `Session`, which owns one
+`httpx.AsyncClient` bound to the running event loop, and closes it at the end.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import anyio
+import httpx
+import sniffio
+
+from ._clock import SYSTEM_CLOCK, Clock
+from ._constants import (
+    DEFAULT_BASE_URL,
+    DEFAULT_TIMEOUT,
+    ENV_API_KEY,
+    ENV_BASE_URL,
+    REQUEST_SOURCE,
+    SEQUENCE_PATH,
+    VALIDATE_PATH,
+)
+from ._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    ArgumentError,
+    MalformedResponseError,
+    error_for_status,
+)
+from ._retry import parse_retry_after
+
+__all__ = ["Answer", "Client", "Session", "TransportFactory"]
+
+#: A transport, or a callable making a fresh one for each run.
+TransportFactory = httpx.AsyncBaseTransport | Callable[[], httpx.AsyncBaseTransport]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One 200 answer of an agent endpoint.
+
+    Attributes:
+        status: ``"ok"``, or ``"not_found"`` when Octave answered ``found: false``.
+        body: The parsed JSON envelope.
+        usage: ``_metadata.usage`` (credits), if given.
+        request_id: ``_metadata.requestId``, if given.
+
+    """
+
+    status: Literal["ok", "not_found"]
+    body: dict[str, Any]
+    usage: float | None
+    request_id: str | None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """Return ``url`` without a trailing slash, refusing plain HTTP to anything but loopback.
+
+    Raises:
+        ArgumentError: Not an http(s) URL, or plain HTTP to a remote host (the key
+            would cross the network in clear text).
+
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ArgumentError(f"base_url {url!r} is not an http(s) URL, e.g. {DEFAULT_BASE_URL!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ArgumentError(
+            f"base_url {url!r} uses plain HTTP to a remote host, which would send the API key "
+            "unencrypted; use https:// (plain http is allowed only for loopback: the simulator)"
+        )
+    return url.strip().rstrip("/")
+
+
+class Client:
+    """Settings for talking to Octave: credentials, endpoint, timeout, transport and clock.
+
+    Args:
+        api_key: The workspace key; default ``$OCTAVE_API_KEY``.
+        base_url: Default ``$OCTAVE_BASE_URL`` or ``https://app.octavehq.com``. Plain
+            ``http://`` is refused unless the host is loopback.
+        timeout: Seconds for one HTTP call, or an ``httpx.Timeout``. Octave runs take
+            30-60 s, so the default is 180.
+        transport: An httpx transport (or a factory making one per run), for tests
+            (``httpx.MockTransport``, the simulator's ``ASGITransport``) or proxies.
+            Default: the aiohttp transport on asyncio, which costs far less CPU per
+            call than httpx's own pool at 64+ connections.
+        clock: Time source for rate limiting and backoff; tests pass a fake one.
+
+    Example:
+        >>> client = Client(api_key="sk-...", timeout=120)
+        >>> client
+        Client(base_url='https://app.octavehq.com', api_key=set)
+
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: TransportFactory | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        request_source: str = REQUEST_SOURCE,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
+        if key is not None and not isinstance(key, str):
+            raise ArgumentError(f"api_key must be a string, not {type(key).__name__}")
+        self._api_key = key.strip() if key else None
+        self.base_url = check_base_url(base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
+        if isinstance(timeout, httpx.Timeout):
+            self.timeout = timeout
+            self.deadline: float | None = max(
+                (t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t),
+                default=None,
+            )
+        else:
+            if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+                raise ArgumentError(
+                    f"timeout must be a positive number of seconds, not {timeout!r}"
+                )
+            self.timeout = httpx.Timeout(float(timeout), connect=min(float(timeout), 30.0))
+            self.deadline = float(timeout)
+        self._transport = transport
+        self.clock = clock
+        self.request_source = request_source
+
+    def __repr__(self) -> str:
+        return (
+            f"Client(base_url={self.base_url!r}, api_key={'set' if self._api_key else 'missing'})"
+        )
+
+    @property
+    def has_key(self) -> bool:
+        """Whether an API key is configured (the key itself is never exposed)."""
+        return bool(self._api_key)
+
+    def key_fingerprint(self) -> str:
+        """A stand-in for the key in registries: never the key itself."""
+        import hashlib
+
+        return hashlib.sha256((self._api_key or "").encode()).hexdigest()
+
+    def _make_transport(self, max_connections: int) -> httpx.AsyncBaseTransport:
+        if self._transport is not None:
+            if isinstance(self._transport, httpx.AsyncBaseTransport):
+                return self._transport
+            return self._transport()
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        if sniffio.current_async_library() == "asyncio":
+            # httpx's own pool costs ~9 ms CPU per call at 64 connections here;
+            # the aiohttp transport ~0.8 ms (PITFALLS.md; benchmarks/bench_run.py).
+            from httpx_aiohttp import AiohttpTransport
+
+            return AiohttpTransport(limits=limits)  # type: ignore[no-any-return,unused-ignore]
+        return httpx.AsyncHTTPTransport(limits=limits)
+
+    @asynccontextmanager
+    async def session(self, *, max_connections: int = 32) -> AsyncIterator[Session]:
+        """Open an HTTP session for one run on the current event loop.
+
+        Raises:
+            ArgumentError: No API key is configured.
+
+        """
+        if not self._api_key:
+            raise ArgumentError(
+                f"no Octave API key: pass api_key=... or set ${ENV_API_KEY} "
+                "(or try the simulator: `octave-frames demo`)"
+            )
+        headers = {
+            "api_key": self._api_key,
+            "x-request-source": self.request_source,
+            "accept": "application/json",
+        }
+        owned = self._transport is None or not isinstance(self._transport, httpx.AsyncBaseTransport)
+        http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=self.timeout,
+            transport=self._make_transport(max_connections),
+        )
+        try:
+            yield Session(http, deadline=self.deadline)
+        finally:
+            if owned:
+                await http.aclose()
+
+
+class Session:
+    """One run's open connection to Octave; every method raises only `OctaveError`s."""
+
+    def __init__(self, http: httpx.AsyncClient, *, deadline: float | None) -> None:
+        self._http = http
+        self._deadline = deadline
+
+    async def run_sequence(self, payload: Mapping[str, Any], *, external_id: str) -> Answer:
+        """POST one Sequence Agent run and return its answer.
+
+        Raises:
+            APIError: Octave answered with an error status or a malformed body.
+            TransportError: No answer (connection failure or timeout).
+
+        """
+        body = await self._request(
+            "POST", SEQUENCE_PATH, json=payload, headers={"x-external-request-id": external_id}
+        )
+        meta = body.get("_metadata")
+        meta = meta if isinstance(meta, dict) else {}
+        usage = meta.get("usage")
+        request_id = meta.get("requestId")
+        found = body.get("found", True)
+        return Answer(
+            status="not_found" if found is False else "ok",
+            body=body,
+            usage=float(usage)
+            if isinstance(usage, int | float) and not isinstance(usage, bool)
+            else None,
+            request_id=str(request_id) if request_id is not None else None,
+        )
+
+    async def validate_key(self) -> dict[str, Any]:
+        """GET ``/api-key/validate``: is the key good, how many credits are left."""
+        return await self._request("GET", VALIDATE_PATH)
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            with anyio.fail_after(self._deadline):
+                response = await self._http.request(method, path, **kwargs)
+                content = await response.aread()
+        except TimeoutError as exc:
+            raise APITimeoutError(f"no answer within {self._deadline:g} s") from exc
+        except httpx.TimeoutException as exc:
+            raise APITimeoutError(f"no answer in time ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}") from exc
+        parsed = _parse_json(content)
+        if response.is_success:
+            if not isinstance(parsed, dict):
+                raise MalformedResponseError(
+                    f"expected a JSON object, got {_describe(content)}",
+                    status_code=response.status_code,
+                )
+            return parsed
+        meta = parsed.get("_metadata") if isinstance(parsed, dict) else None
+        message = parsed.get("message") if isinstance(parsed, dict) else None
+        raise error_for_status(
+            response.status_code,
+            str(message) if message else (response.reason_phrase or "error"),
+            request_id=str(meta["requestId"])
+            if isinstance(meta, dict) and meta.get("requestId")
+            else None,
+            retry_after=parse_retry_after(response.headers),
+        )
+
+
+def _parse_json(content: bytes) -> object:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
+
+
+def _describe(content: bytes) -> str:
+    text = content[:60].decode("utf-8", "replace")
+    return f"{len(content)} bytes: {text!r}" if content else "an empty body"

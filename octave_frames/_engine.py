@@ -1,0 +1,257 @@
+"""Run the unique calls of a job concurrently: rate limit, retries, budget, circuit breaker.
+
+Each worker takes the next call from one shared iterator (a worker pool, not one
+task per row: 5,000 rows make 32 tasks, not 5,000). Every attempt takes a token
+from the shared limiter; every final answer is committed to the ledger before the
+worker moves on, so a killed process loses at most the calls in flight.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import anyio
+
+from ._client import Session
+from ._clock import Clock
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    InsufficientCreditsError,
+    NotFoundError,
+    OctaveError,
+    RateLimitError,
+)
+from ._ledger import Ledger
+from ._progress import Progress
+from ._ratelimit import RateLimiter
+from ._retry import RetryPolicy
+
+__all__ = ["Breaker", "Engine", "EngineOptions", "Outcome"]
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """How one run sends its calls.
+
+    Attributes:
+        concurrency: Calls in flight at most.
+        retry: When and how long to wait before trying a call again.
+        max_credits: Stop sending once this many credits are spent or reserved.
+        estimated_cost: Credits one call is expected to cost, reserved while it runs.
+        progress: Show a progress bar (None: when someone is watching).
+        breaker_window: Calls the circuit breaker looks back over.
+        breaker_ratio: Share of that window failing the same way that stops the run.
+
+    """
+
+    concurrency: int
+    retry: RetryPolicy
+    max_credits: float | None = None
+    estimated_cost: float = 1.0
+    progress: bool | None = None
+    breaker_window: int = 20
+    breaker_ratio: float = 0.8
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The end of one unique call: status, body or reason, cost and attempts."""
+
+    status: str
+    body: dict[str, Any] | None = None
+    error: str | None = None
+    usage: float | None = None
+    attempts: int = 0
+
+
+def failure_signature(exc: OctaveError) -> str:
+    """A short name for how a call failed, for the circuit breaker and summaries."""
+    if isinstance(exc, APIError):
+        return f"HTTP {exc.status_code}"
+    if isinstance(exc, APITimeoutError):
+        return "timeout"
+    if isinstance(exc, APIConnectionError):
+        return "connection error"
+    return type(exc).__name__
+
+
+class Breaker:
+    """Trips when most of the recent calls failed the same way.
+
+    A 429 is back-pressure, not failure, and is never counted: a rate-limit storm
+    slows the run down instead of stopping it.
+    """
+
+    def __init__(self, window: int, ratio: float) -> None:
+        self._window = window
+        self._needed = max(1, int(window * ratio + 0.999))
+        self._recent: deque[str | None] = deque(maxlen=window)
+
+    def record(self, signature: str | None) -> str | None:
+        """Record one call (None = success); return why to stop, or None."""
+        self._recent.append(signature)
+        if len(self._recent) < self._window:
+            return None
+        worst = Counter(s for s in self._recent if s is not None).most_common(1)
+        if worst and worst[0][1] >= self._needed:
+            sig, count = worst[0]
+            return f"circuit breaker: {count} of the last {self._window} calls failed with {sig}"
+        return None
+
+
+@dataclass
+class Engine:
+    """One run's sending state; `run` fills `outcomes`, keyed by request key."""
+
+    session: Session
+    limiter: RateLimiter
+    clock: Clock
+    options: EngineOptions
+    ledger: Ledger | None
+    endpoint: str
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    calls: int = 0
+    spent: float = 0.0
+    stopped: str | None = None
+    _reserved: float = 0.0
+    _fatal: OctaveError | None = None
+    _waiting: set[anyio.CancelScope] = field(default_factory=set)
+    _aborted: bool = False
+    _cancel: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+    _breaker: Breaker = field(default_factory=lambda: Breaker(20, 0.8))
+    _progress: Progress = field(default_factory=lambda: Progress(0, enabled=False))
+
+    async def run(self, jobs: Mapping[str, Mapping[str, Any]]) -> dict[str, Outcome]:
+        """Send every job (request key -> payload) and return the outcome of each.
+
+        Raises:
+            AuthenticationError: The key was refused (nothing more is sent).
+            NotFoundError: The agent or experiment does not exist.
+
+        """
+        self._breaker = Breaker(self.options.breaker_window, self.options.breaker_ratio)
+        self._progress = Progress(len(jobs), enabled=self.options.progress)
+        work = iter(jobs.items())
+        try:
+            with self._cancel:
+                async with anyio.create_task_group() as tg:
+                    for _ in range(min(self.options.concurrency, len(jobs))):
+                        tg.start_soon(self._worker, work)
+        finally:
+            self._progress.close()
+        if self._fatal is not None:
+            raise self._fatal
+        return self.outcomes
+
+    async def _worker(self, work: Iterator[tuple[str, Mapping[str, Any]]]) -> None:
+        # One shared iterator: next() never awaits, so workers cannot take the same job.
+        for key, payload in work:
+            outcome = await self._call(key, payload)
+            if self._fatal is not None:
+                return
+            self.outcomes[key] = outcome
+            self._progress.update(outcome.status, outcome.usage)
+
+    def stop(self, reason: str, *, abort_waiting: bool = True) -> None:
+        """Stop sending; with ``abort_waiting``, calls waiting for a token or a backoff end too.
+
+        A spent budget does not abort: calls that already reserved their credits go out.
+        """
+        if self.stopped is None:
+            self.stopped = reason
+        if abort_waiting:
+            self._aborted = True
+            for scope in list(self._waiting):
+                scope.cancel()
+
+    async def _wait(self, step: Callable[[], Awaitable[None]]) -> bool:
+        """Await ``step`` unless the run is aborted meanwhile; say whether to go on."""
+        with anyio.CancelScope() as scope:
+            self._waiting.add(scope)
+            try:
+                await step()
+            finally:
+                self._waiting.discard(scope)
+        return not scope.cancelled_caught and not self._aborted
+
+    def _reserve(self) -> bool:
+        budget = self.options.max_credits
+        cost = self.options.estimated_cost
+        if budget is not None and self.spent + self._reserved + cost > budget + 1e-9:
+            self.stop(f"max_credits={budget:g} reached", abort_waiting=False)
+            return False
+        self._reserved += cost
+        return True
+
+    async def _call(self, key: str, payload: Mapping[str, Any]) -> Outcome:
+        attempt = 0
+        while True:
+            if self.stopped is not None:
+                return Outcome("not_sent", error=self.stopped, attempts=attempt)
+            if not self._reserve():
+                return Outcome("not_sent", error=self.stopped, attempts=attempt)
+            try:
+                if not await self._wait(self.limiter.acquire):
+                    return Outcome("not_sent", error=self.stopped, attempts=attempt)
+                self.calls += 1
+                answer = await self.session.run_sequence(payload, external_id=key)
+            except OctaveError as exc:
+                retry_in = self._on_error(exc, attempt)
+                if retry_in is None:
+                    return self._give_up(key, exc, attempt)
+            else:
+                self._breaker.record(None)
+                self.spent += answer.usage or 0.0
+                if self.ledger is not None:
+                    self.ledger.record_answer(
+                        key,
+                        status=answer.status,
+                        body=answer.body,
+                        usage=answer.usage,
+                        request_id=answer.request_id,
+                        attempts=attempt + 1,
+                        endpoint=self.endpoint,
+                    )
+                return Outcome(answer.status, answer.body, None, answer.usage, attempt + 1)
+            finally:
+                self._reserved -= self.options.estimated_cost
+            attempt += 1
+            await self._wait(partial(self.clock.sleep, retry_in))
+
+    def _on_error(self, exc: OctaveError, attempt: int) -> float | None:
+        """Decide what an error means for the run; return the backoff, or None to give up."""
+        if isinstance(exc, AuthenticationError | NotFoundError):
+            self._fatal = exc
+            self.stop(str(exc))
+            self._cancel.cancel()
+            return None
+        if isinstance(exc, InsufficientCreditsError):
+            self.stop(f"Octave reports insufficient credits ({exc})")
+            return None
+        if not isinstance(exc, RateLimitError) and (
+            trip := self._breaker.record(failure_signature(exc))
+        ):
+            self.stop(trip)
+        policy = self.options.retry
+        if self.stopped is not None or not policy.should_retry(exc, attempt):
+            return None
+        delay = policy.delay(attempt, getattr(exc, "retry_after", None))
+        if isinstance(exc, RateLimitError):
+            self.limiter.cool_down(delay)
+        return delay
+
+    def _give_up(self, key: str, exc: OctaveError, attempt: int) -> Outcome:
+        if isinstance(exc, InsufficientCreditsError):
+            return Outcome("not_sent", error=self.stopped, attempts=attempt + 1)
+        tries = attempt + 1
+        reason = f"{exc} (after {tries} attempt{'s' if tries > 1 else ''})"
+        if self.ledger is not None:
+            self.ledger.record_failure(key, reason=reason, attempts=tries, endpoint=self.endpoint)
+        return Outcome("failed", error=reason, attempts=tries)
