@@ -127,6 +127,8 @@ class Client:
         if key is not None and not isinstance(key, str):
             raise ArgumentError(f"api_key must be a string, not {type(key).__name__}")
         self._api_key = key.strip() if key else None
+        if base_url is not None and not isinstance(base_url, str):
+            raise ArgumentError(f"base_url must be a string, not {type(base_url).__name__}")
         self.base_url = check_base_url(base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
         if isinstance(timeout, httpx.Timeout):
             self.timeout = timeout
@@ -135,7 +137,8 @@ class Client:
                 default=None,
             )
         else:
-            if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            # `not > 0` also refuses NaN, which would reach anyio as a NaN deadline.
+            if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
                 raise ArgumentError(
                     f"timeout must be a positive number of seconds, not {timeout!r}"
                 )

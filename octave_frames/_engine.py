@@ -27,6 +27,7 @@ from ._exceptions import (
     NotFoundError,
     OctaveError,
     RateLimitError,
+    ServerError,
 )
 from ._ledger import Ledger
 from ._progress import Progress
@@ -34,6 +35,11 @@ from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
 
 __all__ = ["Breaker", "Engine", "EngineOptions", "Outcome"]
+
+# After a 429 the pace halves, down to one call a minute at the slowest (never above the
+# rate asked for); every answer then raises it by 5% until it is back at that rate.
+_SLOWEST_RATE = 1 / 60
+_RECOVERY = 1.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,9 @@ class EngineOptions:
         progress: Show a progress bar (None: when someone is watching).
         breaker_window: Calls the circuit breaker looks back over.
         breaker_ratio: Share of that window failing the same way that stops the run.
+        max_throttled: 429 answers one call may get before it is ``failed``. A 429 is
+            back-pressure, answered by slowing the whole run down, so it does not spend
+            ``retry.max_retries``: under a rate limit rows wait their turn instead of failing.
 
     """
 
@@ -58,6 +67,7 @@ class EngineOptions:
     progress: bool | None = None
     breaker_window: int = 20
     breaker_ratio: float = 0.8
+    max_throttled: int = 20
 
 
 @dataclass(slots=True)
@@ -73,6 +83,9 @@ class Outcome:
 
 def failure_signature(exc: OctaveError) -> str:
     """A short name for how a call failed, for the circuit breaker and summaries."""
+    if isinstance(exc, ServerError):
+        # A service going down answers 500, 502 and 503 alike: one failure, not three.
+        return "HTTP 5xx"
     if isinstance(exc, APIError):
         return f"HTTP {exc.status_code}"
     if isinstance(exc, APITimeoutError):
@@ -120,13 +133,15 @@ class Engine:
     calls: int = 0
     spent: float = 0.0
     stopped: str | None = None
-    _reserved: float = 0.0
+    _in_flight: int = 0
+    _price: float = 0.0
     _fatal: OctaveError | None = None
     _waiting: set[anyio.CancelScope] = field(default_factory=set)
     _aborted: bool = False
     _cancel: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     _breaker: Breaker = field(default_factory=lambda: Breaker(20, 0.8))
     _progress: Progress = field(default_factory=lambda: Progress(0, enabled=False))
+    _ceiling: float = 0.0
 
     async def run(self, jobs: Mapping[str, Mapping[str, Any]]) -> dict[str, Outcome]:
         """Send every job (request key -> payload) and return the outcome of each.
@@ -138,6 +153,7 @@ class Engine:
         """
         self._breaker = Breaker(self.options.breaker_window, self.options.breaker_ratio)
         self._progress = Progress(len(jobs), enabled=self.options.progress)
+        self._ceiling = self.limiter.rate
         work = iter(jobs.items())
         try:
             with self._cancel:
@@ -183,15 +199,16 @@ class Engine:
 
     def _reserve(self) -> bool:
         budget = self.options.max_credits
-        cost = self.options.estimated_cost
-        if budget is not None and self.spent + self._reserved + cost > budget + 1e-9:
+        # The estimate may predate this run; the dearest answer seen so far is the floor.
+        cost = max(self.options.estimated_cost, self._price)
+        if budget is not None and self.spent + (self._in_flight + 1) * cost > budget + 1e-9:
             self.stop(f"max_credits={budget:g} reached", abort_waiting=False)
             return False
-        self._reserved += cost
+        self._in_flight += 1
         return True
 
     async def _call(self, key: str, payload: Mapping[str, Any]) -> Outcome:
-        attempt = 0
+        attempt = throttled = 0
         while True:
             if self.stopped is not None:
                 return Outcome("not_sent", error=self.stopped, attempts=attempt)
@@ -203,12 +220,16 @@ class Engine:
                 self.calls += 1
                 answer = await self.session.run_sequence(payload, external_id=key)
             except OctaveError as exc:
-                retry_in = self._on_error(exc, attempt)
+                retry_in = self._on_error(exc, attempt - throttled, throttled)
                 if retry_in is None:
                     return self._give_up(key, exc, attempt)
+                throttled += isinstance(exc, RateLimitError)
             else:
                 self._breaker.record(None)
                 self.spent += answer.usage or 0.0
+                self._price = max(self._price, answer.usage or 0.0)
+                if self.limiter.rate < self._ceiling:
+                    self.limiter.set_rate(min(self._ceiling, self.limiter.rate * _RECOVERY))
                 if self.ledger is not None:
                     self.ledger.record_answer(
                         key,
@@ -221,12 +242,15 @@ class Engine:
                     )
                 return Outcome(answer.status, answer.body, None, answer.usage, attempt + 1)
             finally:
-                self._reserved -= self.options.estimated_cost
+                self._in_flight -= 1
             attempt += 1
             await self._wait(partial(self.clock.sleep, retry_in))
 
-    def _on_error(self, exc: OctaveError, attempt: int) -> float | None:
-        """Decide what an error means for the run; return the backoff, or None to give up."""
+    def _on_error(self, exc: OctaveError, attempt: int, throttled: int = 0) -> float | None:
+        """Decide what an error means for the run; return the backoff, or None to give up.
+
+        ``attempt`` counts the call's earlier failures, ``throttled`` its earlier 429s.
+        """
         if isinstance(exc, AuthenticationError | NotFoundError):
             self._fatal = exc
             self.stop(str(exc))
@@ -240,12 +264,26 @@ class Engine:
         ):
             self.stop(trip)
         policy = self.options.retry
+        if isinstance(exc, RateLimitError):
+            if self.stopped is not None or throttled >= self.options.max_throttled:
+                return None
+            delay = policy.delay(throttled, exc.retry_after)
+            self._slow_down(delay)
+            return delay
         if self.stopped is not None or not policy.should_retry(exc, attempt):
             return None
-        delay = policy.delay(attempt, getattr(exc, "retry_after", None))
-        if isinstance(exc, RateLimitError):
-            self.limiter.cool_down(delay)
-        return delay
+        return policy.delay(attempt, getattr(exc, "retry_after", None))
+
+    def _slow_down(self, delay: float) -> None:
+        """Answer a 429: pause every worker for ``delay``, and halve the pace.
+
+        The other calls sent at the old pace come back 429 during the pause the first
+        one started; only a 429 after that pause shows the pace is still too fast.
+        """
+        if self.clock.now() >= self.limiter.cool_until:
+            floor = min(self._ceiling, _SLOWEST_RATE)
+            self.limiter.set_rate(max(self.limiter.rate / 2, floor))
+        self.limiter.cool_down(delay)
 
     def _give_up(self, key: str, exc: OctaveError, attempt: int) -> Outcome:
         if isinstance(exc, InsufficientCreditsError):

@@ -108,12 +108,18 @@ def _positive_int(name: str, value: object, *, minimum: int = 1) -> int:
     return value
 
 
+# context / instructions take step keys; the other dict arguments do not.
+_EXAMPLES = {"fields": "{'email': 'Work Email'}", "custom_context": "{'region': 'EMEA'}"}
+
+
 def _mapping(name: str, value: object) -> Mapping[Any, Any] | None:
     if value is None or isinstance(value, Mapping):
         return value
+    example = _EXAMPLES.get(name, "{'all': '...'}")
+    wrap = name not in _EXAMPLES and isinstance(value, str | list | pd.Series)
     raise ArgumentError(
-        f"{name} must be a dict such as {{'all': '...'}}, not {type(value).__name__}"
-        + (" (wrap it: {'all': ...})" if isinstance(value, str | list | pd.Series) else "")
+        f"{name} must be a dict such as {example}, not {type(value).__name__}"
+        + (" (wrap it: {'all': ...})" if wrap else "")
     )
 
 

@@ -28,6 +28,7 @@ from ._engine import Engine, EngineOptions, Outcome
 from ._exceptions import (
     ArgumentError,
     AuthenticationError,
+    ColumnError,
     InsufficientCreditsError,
     OctaveError,
     RunFailedError,
@@ -64,10 +65,22 @@ class Plan:
 
 
 def _split_previous(frame: pd.DataFrame, prefix: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Separate result columns of an earlier run (e.g. read back from Excel) from the input."""
-    if f"{prefix}octave_status" not in frame.columns:
-        return frame, None
+    """Separate result columns of an earlier run (e.g. read back from Excel) from the input.
+
+    Raises:
+        ColumnError: The frame has no results but columns named like the output, which
+            the result would then hold twice.
+
+    """
     mask = np.array([is_output_column(c, prefix=prefix) for c in frame.columns], dtype=bool)
+    if f"{prefix}octave_status" not in frame.columns:
+        if mask.any():
+            clash = ", ".join(repr(c) for c in frame.columns[mask][:5])
+            raise ColumnError(
+                f"the frame already has column(s) named like the output ({clash}); rename "
+                "them, or pass a prefix (e.g. prefix='ai_') so the results get names of their own"
+            )
+        return frame, None
     previous = frame.iloc[:, np.flatnonzero(mask)].reset_index(drop=True)
     return frame.iloc[:, np.flatnonzero(~mask)], previous
 
@@ -174,7 +187,7 @@ def _assemble(frame: pd.DataFrame, plan: Plan, opts: SequenceOptions) -> pd.Data
         bodies.append(outcome.body)
     results = result_columns(statuses, errors, bodies, prefix=opts.prefix, raw=opts.raw)
     if plan.previous is not None:
-        results = merge_results(plan.previous, results, plan.keep)
+        results = merge_results(plan.previous, results, plan.keep, prefix=opts.prefix)
     if opts.dry_run:
         results[f"{opts.prefix}octave_payload"] = pd.array(
             [json.dumps(p, ensure_ascii=False) if p is not None else None for p in plan.payloads],
@@ -188,7 +201,8 @@ def _assemble(frame: pd.DataFrame, plan: Plan, opts: SequenceOptions) -> pd.Data
 def _dry_run(plan: Plan, cost: float) -> None:
     calls = sum(1 for key in plan.jobs if key not in plan.answered)
     plan.report.estimated_credits = calls * cost
-    plan.report.calls = 0
+    # The calls a real run would make, after dedupe and cache hits: what a dry run is for.
+    plan.report.calls = calls
     for key in plan.jobs:
         note = "answered from the cache" if key in plan.answered else "would call Octave"
         plan.answered[key] = Outcome("not_sent", error=f"dry run: {note}")

@@ -98,7 +98,7 @@ def test_messy_rows_each_get_their_own_email(sim: tuple[Simulator, str], tmp_pat
 
 
 def test_nothing_dirty_on_the_wire(sim: tuple[Simulator, str], tmp_path: Path) -> None:
-    """Payloads carry clean values only: no 'nan', ids as integer text, normalised emails/domains."""
+    """Payloads carry clean values only: no 'nan', integer-text ids, normalised emails, domains."""
     simulator, url = sim
     simulator.reset()
     frame = messy(120)

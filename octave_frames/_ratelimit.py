@@ -1,0 +1,355 @@
+"""A requests-per-second cap shared by every call to one endpoint with one key.
+
+:class:`RateLimiter` is GCRA in its "virtual scheduling" form: each :meth:`acquire`
+reserves the next free slot on a timeline spaced ``1/rate`` apart and sleeps until
+it. Requests therefore leave evenly spaced from the start (a token bucket that
+starts full would send ``rate`` requests at once: an instant wall of 429s against a
+server with a small burst allowance), and callers are served in the order they came.
+
+The state is a handful of floats behind a :class:`threading.Lock`, held only for
+arithmetic and never across an ``await``; sleeping happens on each caller's own
+event loop through the injected :class:`~octave_frames._clock.Clock`. So one limiter
+can pace tasks on several event loops in several threads at once (two Jupyter cells,
+a blocking portal and a script), where anyio's primitives would be bound to one loop.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import math
+import os
+import re
+import threading
+import weakref
+from typing import Final
+
+import anyio.lowlevel
+
+from ._clock import SYSTEM_CLOCK, Clock
+from ._exceptions import ArgumentError
+
+__all__ = ["RateLimiter", "parse_rate", "shared_limiter"]
+
+_UNITS: Final = {
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60.0),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600.0),
+    **dict.fromkeys(("d", "day", "days"), 86400.0),
+}
+_NUMBER: Final = r"(?:\d+(?:\.\d*)?|\.\d+)"
+_RATE_RE: Final = re.compile(
+    rf"\s*(?P<count>{_NUMBER})\s*(?:/|\bper\b)\s*(?P<every>{_NUMBER})?\s*(?P<unit>[a-z]+)\s*",
+    re.IGNORECASE,
+)
+_RATE_FORMS: Final = (
+    "a positive number of requests per second, or a string like "
+    "'60/min', '1/s', '2/sec', '3600/hour', '10/minute', '100/m'"
+)
+
+
+def parse_rate(rate: float | str) -> float:
+    """Turn a rate argument into requests per second.
+
+    Args:
+        rate: Requests per second as a number, or ``"<count>/<unit>"`` with unit
+            s/sec/second, m/min/minute, h/hr/hour or d/day (plurals and ``per`` too:
+            ``"60 per minute"``, ``"100/10s"``).
+
+    Returns:
+        Requests per second, finite and positive.
+
+    Raises:
+        ArgumentError: Zero, negative, non-finite or unreadable; names the value
+            and the accepted forms.
+
+    Example:
+        >>> parse_rate("60/min"), parse_rate("3600/hour"), parse_rate(2)
+        (1.0, 1.0, 2.0)
+
+    """
+    value: float | None = None
+    if isinstance(rate, str):
+        match = _RATE_RE.fullmatch(rate)
+        if match is None:
+            try:
+                value = float(rate)
+            except ValueError:
+                value = None
+        else:
+            unit = _UNITS.get(match["unit"].lower())
+            every = float(match["every"] or 1.0)
+            if unit is not None and every > 0:
+                value = float(match["count"]) / (every * unit)
+    elif isinstance(rate, int | float) and not isinstance(rate, bool):
+        value = float(rate)
+    if value is None or not (math.isfinite(value) and value > 0):
+        raise ArgumentError(f"rate={rate!r} is not a usable rate: use {_RATE_FORMS}")
+    return value
+
+
+class _Ticket:
+    """One caller's reserved slot; :meth:`RateLimiter.cool_down` may move it later."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: float) -> None:
+        self.slot = slot
+
+
+def _slot_of(ticket: _Ticket) -> float:
+    return ticket.slot
+
+
+class RateLimiter:
+    """Evenly spaced, FIFO-fair admission at ``rate`` per second (GCRA).
+
+    Args:
+        rate: Requests per second, or a string accepted by :func:`parse_rate`.
+        burst: Requests that may go back to back after an idle spell (1 = none).
+        clock: Time source; a :class:`~octave_frames._clock.FakeClock` in tests.
+
+    Raises:
+        ArgumentError: Unusable ``rate`` or ``burst``.
+
+    Cancelling a waiting :meth:`acquire` gives its slot back: the last reservation
+    is simply rolled back; a slot in the middle becomes a hole that the next new
+    caller takes. Either way the spacing of everyone else is unchanged (a hole can
+    only lower throughput for one interval, never bunch later calls).
+
+    Example:
+        >>> async def main() -> None:
+        ...     limiter = RateLimiter("600/min")
+        ...     for _ in range(3):
+        ...         await limiter.acquire()  # at t, t+0.1, t+0.2
+        >>> anyio.run(main)
+
+    """
+
+    def __init__(self, rate: float | str, *, burst: int = 1, clock: Clock = SYSTEM_CLOCK) -> None:
+        if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
+            raise ArgumentError(f"burst={burst!r}: need an int >= 1")
+        self._clock = clock
+        self._burst = burst
+        self._lock = threading.Lock()
+        self._interval = 1.0 / parse_rate(rate)
+        # Earliest slot for the next new reservation, before the burst allowance.
+        self._next = -math.inf
+        self._cool_until = -math.inf
+        # Theoretical arrival time of the grants actually made (GCRA on real sends).
+        self._granted_tat = -math.inf
+        self._pending: list[_Ticket] = []  # reserved, not yet granted; by slot
+        self._holes: list[float] = []  # future slots given back by cancelled waiters
+
+    def __repr__(self) -> str:
+        return f"RateLimiter(rate={self.rate!r}, burst={self._burst!r}, clock={self._clock!r})"
+
+    @property
+    def rate(self) -> float:
+        """Requests per second."""
+        return 1.0 / self._interval
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two slots."""
+        return self._interval
+
+    @property
+    def burst(self) -> int:
+        """Requests allowed back to back after an idle spell."""
+        return self._burst
+
+    @property
+    def clock(self) -> Clock:
+        """The time source."""
+        return self._clock
+
+    @property
+    def cool_until(self) -> float:
+        """Clock time before which nobody is admitted (``-inf`` if never cooled)."""
+        return self._cool_until
+
+    @property
+    def waiting(self) -> int:
+        """Callers currently waiting for their slot."""
+        return len(self._pending)
+
+    async def acquire(self) -> None:
+        """Wait for the next slot; take a new one for every request, retries included."""
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        with self._lock:
+            ticket = self._reserve()
+        try:
+            slept = False
+            while True:
+                with self._lock:
+                    now = self._clock.now()
+                    # Pace actual grants too, not only reserved slots: after the loop
+                    # stalls, due waiters would otherwise all go at once and meet the
+                    # server's own GCRA as a burst of 429s. Half an interval of slack
+                    # keeps timer lateness (~0.7 ms a grant here) from accumulating.
+                    tolerance = max(self._burst - 1, 0.5) * self._interval
+                    delay = max(ticket.slot, self._granted_tat - tolerance) - now
+                    if delay <= 0:
+                        self._pending.remove(ticket)
+                        self._granted_tat = max(self._granted_tat, now) + self._interval
+                        break
+                await self._clock.sleep(delay)
+                slept = True
+        except BaseException:
+            with self._lock:
+                self._release(ticket)
+            raise
+        if not slept:
+            # Every await should let others run; this one must not lose the slot.
+            await anyio.lowlevel.cancel_shielded_checkpoint()
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+    def cool_down(self, seconds: float) -> None:
+        """Admit nobody for ``seconds`` from now; then resume at the normal pace.
+
+        Callers already waiting keep their order and move behind the pause, spaced one
+        interval apart, so after a 429 everyone stops and then restarts evenly rather
+        than as a burst. Overlapping cool-downs keep the latest end. A zero, negative or
+        NaN duration does nothing.
+        """
+        if not seconds > 0:
+            return
+        with self._lock:
+            until = self._clock.now() + seconds
+            if until <= self._cool_until:
+                return
+            self._cool_until = until
+            self._holes.clear()
+            slot = until
+            for ticket in self._pending:
+                ticket.slot = max(slot, ticket.slot)
+                slot = ticket.slot + self._interval
+            self._next = max(self._next, slot)
+
+    def set_rate(self, rate: float | str) -> None:
+        """Change the rate from now on.
+
+        A slower rate also re-spaces callers already waiting; a faster one applies to
+        reservations made after the change (a waiter cannot be woken early, so waiting
+        callers keep their slots, which are never later than promised).
+
+        Raises:
+            ArgumentError: Unusable ``rate``.
+
+        """
+        interval = 1.0 / parse_rate(rate)
+        with self._lock:
+            slower_by = interval - self._interval
+            self._granted_tat += slower_by
+            self._interval = interval
+            self._holes.clear()
+            if not self._pending:
+                self._next += slower_by
+                return
+            slot = self._pending[0].slot + max(slower_by, 0.0)
+            for ticket in self._pending:
+                ticket.slot = max(slot, ticket.slot)
+                slot = ticket.slot + interval
+            self._next = slot
+
+    # -- under self._lock -------------------------------------------------------
+
+    def _reserve(self) -> _Ticket:
+        now = self._clock.now()
+        self._drop_stale_holes(now)
+        if self._holes:
+            ticket = _Ticket(self._holes.pop(0))
+            bisect.insort(self._pending, ticket, key=_slot_of)
+            return ticket
+        allowance = (self._burst - 1) * self._interval
+        slot = max(self._next, now - allowance, self._cool_until)
+        self._next = slot + self._interval
+        ticket = _Ticket(slot)
+        self._pending.append(ticket)  # the latest slot so far: stays sorted
+        return ticket
+
+    def _release(self, ticket: _Ticket) -> None:
+        if ticket not in self._pending:  # already granted
+            return
+        self._pending.remove(ticket)
+        self._drop_stale_holes(self._clock.now())
+        floor = self._pending[-1].slot if self._pending else -math.inf
+        if ticket.slot < floor:
+            bisect.insort(self._holes, ticket.slot)
+            return
+        # It was the latest reservation: roll back to it, or to the earliest hole that
+        # now trails every remaining waiter, as if those calls had never been made.
+        trailing = bisect.bisect_right(self._holes, floor)
+        self._next = min([ticket.slot, *self._holes[trailing:]])
+        del self._holes[trailing:]
+
+    def _drop_stale_holes(self, now: float) -> None:
+        del self._holes[: bisect.bisect_right(self._holes, now)]
+
+
+# Limiters on the real clock live for the whole process, so pacing and cool-downs
+# carry over from one run (or notebook cell) to the next. Limiters on other clocks
+# (tests) are held weakly: they keep their clock alive, so a strong registry would
+# leak every FakeClock ever made.
+_SYSTEM: dict[tuple[str, str], RateLimiter] = {}
+_OTHER: weakref.WeakValueDictionary[tuple[int, str, str], RateLimiter] = (
+    weakref.WeakValueDictionary()
+)
+_REGISTRY_LOCK: Final = threading.Lock()
+# Salting makes the registry's digests useless outside this process.
+_SALT: Final = os.urandom(16)
+
+
+def _key_digest(api_key: str) -> str:
+    return hashlib.sha256(_SALT + api_key.encode("utf-8")).hexdigest()
+
+
+def shared_limiter(
+    api_key: str, endpoint: str, rate: float | str, *, clock: Clock = SYSTEM_CLOCK
+) -> RateLimiter:
+    """Return the process-wide limiter for one (API key, endpoint), made on first use.
+
+    Every call with the same key, endpoint and clock gets the same limiter, from
+    any thread or event loop. A call asking for a different rate updates it (the
+    latest request wins). The key is kept only as a salted SHA-256 digest.
+
+    Args:
+        api_key: The Octave API key the calls use.
+        endpoint: The path (or URL) the calls go to.
+        rate: Requests per second, or a string accepted by :func:`parse_rate`.
+        clock: Time source; each clock gets limiters of its own.
+
+    Raises:
+        ArgumentError: Unusable ``rate``.
+
+    Example:
+        >>> a = shared_limiter("key", "/api/v2/agents/sequence/run", "60/min")
+        >>> a is shared_limiter("key", "/api/v2/agents/sequence/run", 1.0)
+        True
+
+    """
+    per_second = parse_rate(rate)
+    digest = _key_digest(api_key)
+    with _REGISTRY_LOCK:
+        limiter: RateLimiter | None
+        if clock is SYSTEM_CLOCK:
+            limiter = _SYSTEM.get((digest, endpoint))
+        else:
+            limiter = _OTHER.get((id(clock), digest, endpoint))
+        if limiter is None:
+            limiter = RateLimiter(per_second, clock=clock)
+            if clock is SYSTEM_CLOCK:
+                _SYSTEM[digest, endpoint] = limiter
+            else:
+                # id() is safe as a key: the limiter holds the clock, so the id
+                # cannot be reused while the entry exists.
+                _OTHER[id(clock), digest, endpoint] = limiter
+        elif not math.isclose(limiter.rate, per_second, rel_tol=1e-12):
+            limiter.set_rate(per_second)
+        return limiter

@@ -1,0 +1,270 @@
+"""``read_excel`` / ``to_excel``: contact sheets in, workbooks an ops team works in out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import zipfile
+from collections.abc import Hashable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+from openpyxl.utils.exceptions import InvalidFileException
+
+from octave_frames._constants import SHEET_CONTACTS, SHEET_EMAILS, SHEET_METADATA, SHEET_RUN
+from octave_frames._exceptions import ArgumentError
+from octave_frames._report import RunReport, report_for
+from octave_frames._summary import summarize
+from octave_frames.io._identity import long_with_contact
+from octave_frames.io._read import Engine, open_book
+from octave_frames.io._restore import DtypeArg, frame_from_rows
+from octave_frames.io._sheetxml import Book, SheetPlan
+from octave_frames.io._write import CellWriter, FitStats, metadata_plan, table_plan
+
+__all__ = ["read_excel", "to_excel"]
+
+log = logging.getLogger("octave_frames")
+
+_DEFAULT_SHEETS: Final = {"contacts": SHEET_CONTACTS, "emails": SHEET_EMAILS, "run": SHEET_RUN}
+_TEXT_SUFFIXES: Final = {".csv": ",", ".tsv": "\t"}
+_EXCEL_SUFFIXES: Final = (".xlsx", ".xlsm")
+
+
+def _csv_rows(path: Path, sep: str) -> list[list[object]]:
+    """Every CSV cell as text (blanks as None), header row included."""
+    raw = pd.read_csv(
+        path,
+        sep=sep,
+        header=None,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        encoding="utf-8-sig",
+    )
+    return [[value or None for value in row] for row in raw.itertuples(index=False, name=None)]
+
+
+def read_excel(
+    path: str | os.PathLike[str],
+    sheet_name: str | int = 0,
+    *,
+    header: int = 0,
+    usecols: Sequence[Hashable] | None = None,
+    nrows: int | None = None,
+    dtype: DtypeArg = None,
+    engine: Engine | None = None,
+) -> pd.DataFrame:
+    """Read a contact sheet (``.xlsx``, ``.xlsm``, ``.csv``) keeping identifiers as text.
+
+    Plain sheets: each column is read as text first and gets a richer dtype only
+    when that loses nothing (see :mod:`octave_frames.io._infer`): ``00123``,
+    ``0061a00000AbCdE``, phone numbers, zip codes and ids of more than 15 digits
+    stay text, as does every column whose header names an identifier (``ID``,
+    ``Phone``, ``Zip``, ...); date cells become datetimes; other numeric
+    columns become ``Int64``/``Float64``; text is the nullable ``string`` dtype;
+    empty cells are NA; header whitespace is stripped.
+
+    Workbooks written by :func:`to_excel`: ``sheet_name=0`` reads their contacts
+    sheet, and the frame comes back as it was written: index (MultiIndex, names,
+    duplicates), column labels and order, dtypes (statuses, ``Float64`` usage,
+    ordered categoricals, datetimes to the millisecond), NA vs empty string.
+    Text cut or cleaned to fit a cell stays as written.
+
+    Args:
+        path: The file; ``.csv``/``.tsv`` are read as UTF-8 text (a BOM is fine).
+        sheet_name: Sheet name or 0-based position.
+        header: Row (0-based) holding the headers.
+        usecols: Keep only these columns (labels).
+        nrows: Read at most this many data rows.
+        dtype: A dtype for all columns, or ``{column: dtype}``; skips inference there.
+        engine: ``"calamine"`` (default when python-calamine is installed) or ``"openpyxl"``.
+
+    Returns:
+        A new DataFrame.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ArgumentError: Not a readable workbook, or no such sheet.
+
+    Example:
+        >>> contacts = read_excel("contacts.xlsx")
+        >>> contacts["Zip"].iloc[0]
+        '00123'
+
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in _TEXT_SUFFIXES:
+        if not path.exists():
+            raise FileNotFoundError(f"no such file: {path}")
+        frame = frame_from_rows(
+            _csv_rows(path, _TEXT_SUFFIXES[suffix]), header=header, nrows=nrows, dtype=dtype
+        )
+        return _select(frame, usecols)
+    if isinstance(sheet_name, list | tuple | type(None)):
+        raise ArgumentError("read_excel reads one sheet: pass its name or position")
+    book = open_book(path, engine)
+    try:
+        meta = book.metadata(SHEET_METADATA)
+        name = _sheet(book.sheet_names, sheet_name, meta)
+        rows = book.rows(name)
+    finally:
+        book.close()
+    own = meta if meta is not None and meta.get("sheet") == name and header == 0 else None
+    frame = frame_from_rows(rows, own, header=header, nrows=nrows, dtype=dtype)
+    return _select(frame, usecols)
+
+
+def _sheet(names: Sequence[str], wanted: str | int, meta: Mapping[str, Any] | None) -> str:
+    """Resolve ``sheet_name``; 0 means the contacts sheet in a workbook of ours."""
+    visible = [name for name in names if name != SHEET_METADATA]
+    if isinstance(wanted, str):
+        if wanted not in visible:
+            raise ArgumentError(
+                f"no sheet {wanted!r}; the sheets are {', '.join(map(repr, visible))}"
+            )
+        return wanted
+    if wanted == 0 and meta is not None and meta.get("sheet") in visible:
+        return str(meta["sheet"])
+    if not 0 <= wanted < len(visible):
+        raise ArgumentError(
+            f"sheet position {wanted} is out of range: there are {len(visible)} sheets"
+        )
+    return visible[wanted]
+
+
+def _select(frame: pd.DataFrame, usecols: Sequence[Hashable] | None) -> pd.DataFrame:
+    """Apply ``usecols``, naming any column that is not there."""
+    if usecols is None:
+        return frame
+    missing = [label for label in usecols if label not in frame.columns]
+    if missing:
+        raise ArgumentError(f"usecols names columns that are not in the sheet: {missing!r}")
+    return frame.loc[:, [label in usecols for label in frame.columns]]
+
+
+def _sheet_names(sheet_names: Mapping[str, str | None] | None) -> dict[str, str | None]:
+    """Merge the caller's sheet names over the defaults, checking them."""
+    names: dict[str, str | None] = dict(_DEFAULT_SHEETS)
+    for key, value in (sheet_names or {}).items():
+        if key not in names:
+            raise ArgumentError(f"sheet_names keys are {sorted(names)}, not {key!r}")
+        names[key] = value
+    chosen = [name for name in names.values() if name is not None]
+    for name in chosen:
+        if (
+            not name
+            or len(name) > 31
+            or any(ch in name for ch in "[]:*?/\\")
+            or name == SHEET_METADATA
+        ):
+            raise ArgumentError(f"{name!r} cannot name a sheet (1-31 characters, none of []:*?/\\)")
+    if len({name.casefold() for name in chosen}) != len(chosen):
+        raise ArgumentError(f"sheet names must differ: {chosen!r}")
+    if names["contacts"] is None:
+        raise ArgumentError("the contacts sheet cannot be left out")
+    return names
+
+
+def to_excel(
+    frame: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    prefix: str = "",
+    report: RunReport | None = None,
+    sheet_names: Mapping[str, str | None] | None = None,
+) -> None:
+    """Write a result frame as a workbook an ops team can work in.
+
+    Sheets: ``Contacts`` (the frame; the index as leading columns unless it is
+    the default RangeIndex), ``Emails`` (one row per contact and step, with the
+    contact's identifying columns), ``Run`` (agent, time, counts per status,
+    credits, top errors). Headers are bold, frozen and filtered; long text wraps;
+    widths follow the content; status cells are coloured. Text is always stored
+    as text, never as a formula; text over 32,767 characters is cut with a
+    visible marker; XML-illegal control characters are removed (both are counted
+    on the Run sheet). If ``path`` exists, only these sheets are replaced: the
+    user's other sheets and their content stay (openpyxl rewrites the file, so
+    what openpyxl cannot read, such as charts and images, is lost). A very
+    hidden sheet carries the metadata that lets :func:`read_excel` give the
+    frame back.
+
+    Args:
+        frame: The frame to write (usually a ``sequence`` result).
+        path: Target ``.xlsx``/``.xlsm`` file.
+        prefix: The ``prefix`` the run used for its output columns.
+        report: Facts of the run for the Run sheet; looked up for ``frame`` when omitted.
+        sheet_names: Override sheet names: ``{"contacts": ..., "emails": ..., "run": ...}``;
+            None leaves the Emails or Run sheet out.
+
+    Raises:
+        ArgumentError: Not a DataFrame, not an ``.xlsx``/``.xlsm`` path, bad sheet names,
+            or an existing file that is not a workbook.
+
+    Example:
+        >>> to_excel(out, "contacts_with_emails.xlsx")
+
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ArgumentError(f"to_excel writes a DataFrame, not {type(frame).__name__}")
+    path = Path(path)
+    if path.suffix.lower() not in _EXCEL_SUFFIXES:
+        raise ArgumentError(f"to_excel writes .xlsx or .xlsm files, not {path.name!r}")
+    names = _sheet_names(sheet_names)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"no such folder: {path.parent}")
+    if report is None:
+        report = report_for(frame)
+    replace = [name for name in names.values() if name is not None] + [SHEET_METADATA]
+    try:
+        book = Book(path, replace)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as exc:
+        raise ArgumentError(f"cannot open {path} as a workbook to write into: {exc}") from exc
+    try:
+        _write(book, frame, names, prefix=prefix, report=report, filename=path.name)
+    finally:
+        book.close()
+
+
+def _write(
+    book: Book,
+    frame: pd.DataFrame,
+    names: Mapping[str, str | None],
+    *,
+    prefix: str,
+    report: RunReport | None,
+    filename: str,
+) -> None:
+    """Plan every sheet of ``to_excel`` and save the book."""
+    stats = FitStats()
+    cells = CellWriter(book.styles, stats)
+    contacts = str(names["contacts"])
+    plans: list[SheetPlan] = []
+    plan, meta = table_plan(contacts, frame, cells, status_label=f"{prefix}octave_status")
+    plans.append(plan)
+    if names["emails"] is not None:
+        long, anchor = long_with_contact(frame, prefix=prefix)
+        plans.append(table_plan(names["emails"], long, cells, freeze_after=anchor)[0])
+    if names["run"] is not None:
+        run = summarize(frame, prefix=prefix, report=report).to_frame()
+        fixes = [
+            ("cells cut to 32,767 characters", stats.truncated),
+            ("cells with control characters removed", stats.cleaned),
+        ]
+        extra = pd.DataFrame(
+            {"item": [k for k, v in fixes if v], "value": [v for _, v in fixes if v]}
+        )
+        run = pd.concat([run, extra.astype({"item": "string", "value": object})], ignore_index=True)
+        plans.append(table_plan(names["run"], run, cells)[0])
+    if stats.truncated or stats.cleaned:
+        log.warning(
+            "%s: %d cell(s) cut to Excel's 32,767 characters, %d with control characters removed",
+            filename,
+            stats.truncated,
+            stats.cleaned,
+        )
+    document = json.dumps(meta, separators=(",", ":"), allow_nan=False)
+    plans.append(metadata_plan(SHEET_METADATA, document, cells))
+    book.save(plans)
