@@ -200,24 +200,34 @@ class Client:
         }
         owned = self._transport is None or not isinstance(self._transport, httpx.AsyncBaseTransport)
         http = httpx.AsyncClient(
-            base_url=self.base_url,
             headers=headers,
             timeout=self.timeout,
             transport=self._make_transport(max_connections),
         )
+        # Octave sets no cookies, but httpx runs every response through http.cookiejar
+        # (~0.13 ms CPU per call under cProfile); a jar that ignores them saves that.
+        http._cookies = _NoCookies()
         try:
-            yield Session(http, deadline=self.deadline)
+            yield Session(http, base_url=self.base_url, deadline=self.deadline)
         finally:
             if owned:
                 await http.aclose()
 
 
+class _NoCookies(httpx.Cookies):
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
 class Session:
     """One run's open connection to Octave; every method raises only `OctaveError`s."""
 
-    def __init__(self, http: httpx.AsyncClient, *, deadline: float | None) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, base_url: str, deadline: float | None) -> None:
         self._http = http
         self._deadline = deadline
+        # Absolute URLs parsed once: httpx re-parses and merges a relative path with
+        # base_url on every request (~0.2 ms CPU per call, measured with cProfile).
+        self._urls = {path: httpx.URL(base_url + path) for path in (SEQUENCE_PATH, VALIDATE_PATH)}
 
     async def run_sequence(self, payload: Mapping[str, Any], *, external_id: str) -> Answer:
         """POST one Sequence Agent run and return its answer.
@@ -251,7 +261,7 @@ class Session:
     async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
             with anyio.fail_after(self._deadline):
-                response = await self._http.request(method, path, **kwargs)
+                response = await self._http.request(method, self._urls[path], **kwargs)
                 content = await response.aread()
         except TimeoutError as exc:
             raise APITimeoutError(f"no answer within {self._deadline:g} s") from exc
