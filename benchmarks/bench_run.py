@@ -89,21 +89,22 @@ def contacts(n: int) -> pd.DataFrame:
     )
 
 
-def ours(frame: pd.DataFrame, url: str, **kw: Any) -> tuple[float, float, pd.DataFrame]:
+def ours(
+    frame: pd.DataFrame, url: str, cache: Path, **kw: Any
+) -> tuple[float, float, pd.DataFrame]:
     """Wall seconds, CPU seconds and the result of one octave_frames run."""
-    with tempfile.TemporaryDirectory() as tmp:
-        wall, cpu = time.perf_counter(), time.process_time()
-        out = of.sequence(
-            frame,
-            agent="ca_bench",
-            context={"all": "{Account Research}"},
-            api_key=KEY,
-            base_url=url,
-            cache=Path(tmp) / "cache.sqlite",
-            progress=False,
-            **kw,
-        )
-        return time.perf_counter() - wall, time.process_time() - cpu, out
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = of.sequence(
+        frame,
+        agent="ca_bench",
+        context={"all": "{Account Research}"},
+        api_key=KEY,
+        base_url=url,
+        cache=cache,
+        progress=False,
+        **kw,
+    )
+    return time.perf_counter() - wall, time.process_time() - cpu, out
 
 
 async def _naive_concurrent(frame: pd.DataFrame, url: str, concurrency: int) -> list[int]:
@@ -166,9 +167,12 @@ def main() -> None:
         f"{conc} in flight, no server limit"
     )
     bound = n * lat / conc
-    with simulator(lat, spread=0.5) as url:
-        wall, cpu, out = ours(frame, url, concurrency=conc, rate=1e6)
+    with simulator(lat, spread=0.5) as url, tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp) / "cache.sqlite"
+        wall, cpu, out = ours(frame, url, cache, concurrency=conc, rate=1e6)
         ok = int((out.octave_status == "ok").sum())
+        resume, _, again = ours(frame, url, cache, concurrency=conc, rate=1e6)
+        assert again.equals(out), "a resumed run must give back the same frame"
         n_wall, n_cpu, n_bad = naive_concurrent(frame, url, conc)
         per_row = naive_sequential(frame, url, sample=5)
     print(f"bound                 {bound:8.2f} s")
@@ -184,6 +188,7 @@ def main() -> None:
         f"naive row loop        {per_row * n:8.2f} s  ratio to bound {per_row * n / bound:5.1f}   "
         "(5-row sample, scaled)"
     )
+    print(f"resume from ledger    {resume:8.2f} s  ({resume / n * 1e3:.2f} s per 1,000 rows)")
     print(
         f"speed-up vs row loop  {per_row * n / wall:8.1f}x   "
         f"CPU saving vs gather {n_cpu / cpu:4.1f}x"
@@ -197,8 +202,8 @@ def main() -> None:
         f"\n== rate-bound: {rows} rows at {args.rate:g}/s "
         f"(server allows that, burst 5), {rate_lat} s/call"
     )
-    with simulator(rate_lat, rate=args.rate, burst=5) as url:
-        wall, cpu, out = ours(small, url, concurrency=64, rate=args.rate)
+    with simulator(rate_lat, rate=args.rate, burst=5) as url, tempfile.TemporaryDirectory() as tmp:
+        wall, cpu, out = ours(small, url, Path(tmp) / "c.sqlite", concurrency=64, rate=args.rate)
         ok = int((out.octave_status == "ok").sum())
         n_wall, n_cpu, n_bad = naive_concurrent(small, url, 64)
     print(f"bound                 {bound:8.2f} s")

@@ -448,3 +448,16 @@ def test_a_refused_export_leaves_the_existing_workbook_and_no_temp_files(
     assert [p.name for p in tmp_path.iterdir()] == ["book.xlsx"]
     with pytest.raises(FileNotFoundError, match="no such folder"):
         to_excel(result, tmp_path / "missing" / "out.xlsx")
+
+
+def test_new_workbook_is_as_readable_as_any_saved_file(tmp_path: Path) -> None:
+    """The atomic write does not leave the workbook user-only (mkstemp's 0600)."""
+    import os
+
+    path = tmp_path / "team.xlsx"
+    old = os.umask(0o022)
+    try:
+        to_excel(pd.DataFrame({"a": ["x"]}), path)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

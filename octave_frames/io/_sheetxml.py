@@ -216,6 +216,7 @@ class Book:
                     else:
                         shell_xml = source.read(info).decode("utf-8")
                         _write_sheet(target, info.filename, shell_xml, planned)
+            _give_mode(final, self.path)
             os.replace(final, self.path)
         finally:
             for leftover in (shell, final):
@@ -227,6 +228,21 @@ class Book:
         if self._stripped is not None and os.path.exists(self._stripped):
             os.remove(self._stripped)
         self._stripped = None
+
+
+def _give_mode(temp: str, target: Path) -> None:
+    """Give the new file the target's mode, or the umask's default for a new file.
+
+    mkstemp creates files 0600; a workbook meant for an ops team should be as
+    readable as any file the user saves.
+    """
+    try:
+        mode = target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(temp, mode)
 
 
 def _temp_path(folder: Path, suffix: str) -> str:
