@@ -3,15 +3,16 @@
 The simulator runs in a separate process on loopback, so the client's CPU time is
 measured alone. Scenarios, each measured side by side in one run:
 
-- latency-bound: no server rate limit, each call taking latency x (1 +- 0.5) like
-  Octave's 30-60 s (scaled down); bound = rows x mean latency / concurrency.
+- latency-bound: no server rate limit, each call taking 0.3-0.6 s: Octave's 30-60 s
+  scaled by 1/100 (the simulator's default), so a run has Octave's shape of about 50
+  waves; bound = rows x mean latency / concurrency.
 - rate-bound: the server allows `rate` req/s (small burst); bound = (rows - 1) / rate + latency.
 
 Against: the hand-written loop people write today (one row at a time, timed on a small
 sample and scaled), and a hand-written concurrent loop (plain ``httpx.AsyncClient`` +
 semaphore + gather, no pacing, no retries, no ledger).
 
-    python benchmarks/bench_run.py [--rows 2000] [--latency 1.0] [--concurrency 128]
+    python benchmarks/bench_run.py [--rows 3000] [--latency 0.45] [--concurrency 64]
 """
 
 from __future__ import annotations
@@ -154,20 +155,20 @@ def naive_sequential(frame: pd.DataFrame, url: str, sample: int) -> float:
 def main() -> None:
     """Run both scenarios and print ratios against the bound and the naive ways."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=2000)
-    parser.add_argument("--latency", type=float, default=1.0)
-    parser.add_argument("--concurrency", type=int, default=128)
+    parser.add_argument("--rows", type=int, default=3000)
+    parser.add_argument("--latency", type=float, default=0.45, help="mean seconds per call")
+    parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rate", type=float, default=100.0)
     args = parser.parse_args()
     n, lat, conc = args.rows, args.latency, args.concurrency
     frame = contacts(n)
 
     print(
-        f"== latency-bound: {n} rows, {lat / 2:g}-{lat * 1.5:g} s per call, "
+        f"== latency-bound: {n} rows, {lat * 2 / 3:g}-{lat * 4 / 3:g} s per call, "
         f"{conc} in flight, no server limit"
     )
     bound = n * lat / conc
-    with simulator(lat, spread=0.5) as url, tempfile.TemporaryDirectory() as tmp:
+    with simulator(lat, spread=1 / 3) as url, tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "cache.sqlite"
         wall, cpu, out = ours(frame, url, cache, concurrency=conc, rate=1e6)
         ok = int((out.octave_status == "ok").sum())

@@ -15,6 +15,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RUNS = [
+    ["bench_run.py"],
     ["bench_run.py", "--rows", "2000", "--latency", "1.0", "--concurrency", "128"],
     ["bench_flatten.py"],
     ["bench_excel.py", "--rows", "10000"],

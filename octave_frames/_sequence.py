@@ -59,7 +59,6 @@ class Plan:
     invalid: list[str | None]
     keys: list[str | None]
     jobs: dict[str, dict[str, Any]]
-    first_row: dict[str, int]
     report: RunReport
     answered: dict[str, Outcome] = field(default_factory=dict)
 
@@ -120,7 +119,6 @@ def make_plan(frame: pd.DataFrame, opts: SequenceOptions, base_url: str) -> Plan
             report.skipped[f"already {status} (rerun={opts.rerun!r})"] += int(count)
     keys: list[str | None] = []
     jobs: dict[str, dict[str, Any]] = {}
-    first_row: dict[str, int] = {}
     for i, payload in enumerate(requests.payloads):
         if payload is None or keep[i]:
             keys.append(None)
@@ -131,11 +129,8 @@ def make_plan(frame: pd.DataFrame, opts: SequenceOptions, base_url: str) -> Plan
             report.duplicates += 1
         else:
             jobs[key] = payload
-            first_row[key] = i
     log.info("octave_frames field mapping: %s", report.fields)
-    return Plan(
-        base, previous, keep, requests.payloads, requests.invalid, keys, jobs, first_row, report
-    )
+    return Plan(base, previous, keep, requests.payloads, requests.invalid, keys, jobs, report)
 
 
 def _answer_from_ledger(plan: Plan, ledger: Ledger) -> None:
