@@ -4,24 +4,32 @@ The engine hands over, per input row and in order, a status, an error text and
 the parsed JSON body. :func:`result_columns` turns them into one frame whose
 columns are named and typed as ``CONTRACT.md`` §2 promises. It never raises on
 what Octave sent: JSON that is not the documented shape becomes NA, so a single
-odd answer cannot cost a 100,000-row run its results.
+odd answer cannot cost a 100,000-row run its results. What the rest of the
+package knows about those columns (names, re-reading, merging) is in
+``_results``; this module re-exports it.
 
-Speed: each *distinct* body object is read once (rows sharing an answer share
-its dict). Bodies go in chunks of ``_CHUNK`` so that a chunk's objects stay in
-cache while all its columns are read; within a chunk the work goes a column at a
-time, mapping ``dict.get`` and ``str.strip`` over lists in C, with a slower
-per-value path only for a column holding null or junk. ``pd.json_normalize`` is
-several times slower on the same input (``benchmarks/bench_flatten.py``).
+Speed: 100,000 answers hold millions of objects scattered over memory, and a
+touch of one that is no longer in cache costs more than the work done on it;
+about half the time goes to such misses. So each *distinct* body object is read
+once (rows sharing an answer share its dict), bodies go in chunks of ``_CHUNK``
+whose objects stay in cache while all their columns are read, cleaned and
+stored, and nothing walks the strings again afterwards: a column is stored
+straight into its full-length array, and the ``"string"`` arrays are built from
+those without pandas' per-cell check (every cell is ``str`` or NA by
+construction). Within a chunk the work goes a column at a time, mapping
+``itemgetter`` and ``str.strip`` over lists in C, with slower paths only for a
+column missing a key or holding null or junk. The email text is joined from
+the raw sections before they are stripped, so the strips find them in cache.
+Bodies parsed from JSON text cost ~20% more than dicts built in Python: each
+has its own key strings, which every lookup must compare.
+``benchmarks/bench_flatten.py`` measures it against the one-second target and
+against ``pd.json_normalize``.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
-import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from itertools import repeat
 from operator import itemgetter
 from typing import Any, Final
@@ -30,8 +38,25 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from octave_frames._constants import CONFIDENCE_LEVELS, ENTITIES, SECTIONS
+from octave_frames._constants import ENTITIES, SECTIONS
 from octave_frames._exceptions import ArgumentError
+from octave_frames._results import (
+    CONFIDENCE_DTYPE,
+    LEVEL_CODES,
+    RAW_COLUMN,
+    UnknownConfidenceWarning,
+    cell_text,
+    confidence_code,
+    credits,
+    is_output_column,
+    merge_results,
+    normalize_result_columns,
+    object_array,
+    output_column_names,
+    result_frame,
+    step_count,
+    warn_unknown,
+)
 
 __all__ = [
     "CONFIDENCE_DTYPE",
@@ -45,138 +70,14 @@ __all__ = [
     "step_count",
 ]
 
-#: Dtype of every ``{entity}_match_confidence`` column: ``LOW < MEDIUM < HIGH``.
-CONFIDENCE_DTYPE: Final = pd.CategoricalDtype(list(CONFIDENCE_LEVELS), ordered=True)
-#: Name (before the prefix) of the column that ``raw=True`` adds.
-RAW_COLUMN: Final = "octave_response"
-
-_HEAD: Final = ("octave_status", "octave_error", "octave_request_id", "octave_usage")
-_EMAIL_FIELDS: Final = ("subject", *SECTIONS, "core_value_prop", "text")
-_ENTITY_FIELDS: Final = ("name", "match_confidence", "match_analysis")
-_TAIL: Final = (*(f"{e}_{f}" for e in ENTITIES for f in _ENTITY_FIELDS), "output_type")
-_FIXED: Final = frozenset((*_HEAD, *_TAIL, RAW_COLUMN))
-_EMAIL_RE: Final = re.compile(rf"email_([1-9][0-9]*)_({'|'.join(_EMAIL_FIELDS)})")
-_LEVEL_CODE: Final = {level: code for code, level in enumerate(CONFIDENCE_LEVELS)}
-
 # Distinct bodies per chunk: small enough for a chunk's objects to stay in cache.
 _CHUNK: Final = 256
 _EMPTY: Final[dict[Any, Any]] = {}
-_NO_TEXT: Final = pd.array([None], dtype="string")
 _NO_LIST: Final[list[Any]] = []
-
-
-class UnknownConfidenceWarning(UserWarning):
-    """Octave sent a ``matchConfidence`` outside ``LOW``/``MEDIUM``/``HIGH``.
-
-    The confidence cell becomes NA (an ordered categorical cannot hold it, and
-    guessing where ``VERY_HIGH`` ranks would make ``>= "MEDIUM"`` filters lie),
-    the raw value is kept at the front of ``{entity}_match_analysis`` as
-    ``"[matchConfidence: VERY_HIGH] ..."``, and this warning says how many rows
-    were affected, once per call.
-    """
-
-
-def output_column_names(n_steps: int, *, prefix: str = "", raw: bool = False) -> list[str]:
-    """Return the result column names, in contract order, for ``n_steps`` email groups.
-
-    Args:
-        n_steps: Number of ``email_{i}_*`` groups (the longest sequence returned).
-        prefix: Prepended to every name.
-        raw: Whether ``octave_response`` is included (last).
-
-    Returns:
-        The names, e.g. ``["octave_status", ..., "email_1_subject", ..., "output_type"]``.
-
-    Raises:
-        ArgumentError: ``n_steps`` is negative.
-
-    Example:
-        >>> output_column_names(1)[4:6]
-        ['email_1_subject', 'email_1_greeting']
-
-    """
-    if n_steps < 0:
-        raise ArgumentError(f"n_steps must be >= 0, got {n_steps}")
-    emails = (f"email_{i}_{f}" for i in range(1, n_steps + 1) for f in _EMAIL_FIELDS)
-    names = [*_HEAD, *emails, *_TAIL, *((RAW_COLUMN,) if raw else ())]
-    return [prefix + name for name in names] if prefix else names
-
-
-def is_output_column(name: object, *, prefix: str = "") -> bool:
-    """Tell whether ``name`` is a result column (fixed names or ``email_{i}_*`` for any i >= 1).
-
-    Example:
-        >>> is_output_column("email_12_cta"), is_output_column("email_0_cta")
-        (True, False)
-
-    """
-    if not isinstance(name, str) or not name.startswith(prefix):
-        return False
-    bare = name[len(prefix) :]
-    return bare in _FIXED or _EMAIL_RE.fullmatch(bare) is not None
-
-
-def step_count(columns: Iterable[object], *, prefix: str = "") -> int:
-    """Return the highest ``i`` among ``email_{i}_*`` columns in ``columns`` (0 if none).
-
-    Example:
-        >>> step_count(["email_1_text", "email_3_subject", "x"])
-        3
-
-    """
-    top = 0
-    for name in columns:
-        if isinstance(name, str) and name.startswith(prefix):
-            match = _EMAIL_RE.fullmatch(name[len(prefix) :])
-            if match:
-                top = max(top, int(match.group(1)))
-    return top
-
-
-def _scalar(value: object) -> str | None:
-    """Text for one JSON leaf: stripped, NA for empty, null, NaN and containers."""
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        # Past 4300 digits str() refuses; such a number is junk, not text.
-        return str(value) if abs(value) < 10**100 else None
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        # Like CRM ids read back as 12345.0, a whole float is the integer's text.
-        return str(int(value)) if value.is_integer() else repr(value)
-    return None
-
-
-def _number(value: object) -> float:
-    """Credits as a float; NaN (NA) for anything that is not a number."""
-    if isinstance(value, int | float | str) and not isinstance(value, bool):
-        try:
-            return float(value)
-        except (ValueError, OverflowError):
-            return math.nan
-    return math.nan
-
-
-def _numbers(values: list[Any]) -> npt.NDArray[np.float64]:
-    """Credits per body as floats, NaN standing for NA."""
-    try:
-        if set(map(type, values)) <= {int, float}:
-            return np.array(values, dtype=float)
-    except OverflowError:  # an integer past float range
-        pass
-    return np.array([_number(v) for v in values], dtype=float)
-
-
-def _level(value: object) -> tuple[int, str | None]:
-    """Confidence code (-1 = NA) and, for a value outside the levels, its text."""
-    text = _scalar(value)
-    if text is None:
-        return -1, None
-    code = _LEVEL_CODE.get("_".join(text.upper().split()), -1)
-    return (code, None) if code >= 0 else (-1, text)
+_JOIN: Final = "\n\n".join
+# pandas' own constructor re-checks every cell; ours are str or NA by construction.
+# Missing in some future pandas, the checked route is taken.
+_SIMPLE_NEW: Final = getattr(pd.arrays.StringArray, "_simple_new", None)
 
 
 def _as_dict(value: object) -> dict[Any, Any]:
@@ -191,36 +92,57 @@ def _dicts(values: list[Any]) -> list[dict[Any, Any]]:
 
 
 def _get(parents: list[dict[Any, Any]], key: str) -> list[Any]:
-    return list(map(dict.get, parents, repeat(key)))
+    """Return the ``key`` of every parent, None where it has none."""
+    try:
+        # itemgetter on plain dicts is the quicker C call while every key is there.
+        return list(map(itemgetter(key), parents))
+    except KeyError:
+        return list(map(dict.get, parents, repeat(key)))
+
+
+def _stripped(values: list[Any]) -> list[str]:
+    """Return ``values`` as stripped text, ``""`` standing for NA (see :func:`_texts`)."""
+    try:
+        return list(map(str.strip, values))
+    except TypeError:
+        return [v.strip() if v.__class__ is str else cell_text(v) or "" for v in values]
+
+
+def _joined(columns: list[list[Any]]) -> list[str] | None:
+    """Join each row's truthy values by a blank line; None if one of them is not text."""
+    present = [column for column in columns if any(column)]
+    rows = zip(*present, strict=True)
+    gaps = not all(map(all, present))
+    try:
+        return list(map(_JOIN, map(filter, repeat(None), rows) if gaps else rows))
+    except TypeError:
+        return None
 
 
 def _texts(parents: list[dict[Any, Any]], key: str) -> list[str]:
     """Return the ``key`` of every parent as stripped text, ``""`` standing for NA.
 
     Null, containers and other junk become ``""``; numbers become their text.
-    ``_Columns.put`` turns ``""`` into NA when it stores the column.
     """
-    values = list(map(dict.get, parents, repeat(key), repeat("")))
     try:
         # The rule (all strings) runs in C; null or junk anywhere takes the slow path.
-        return list(map(str.strip, values))
+        try:
+            return list(map(str.strip, map(itemgetter(key), parents)))
+        except KeyError:
+            return list(map(str.strip, map(dict.get, parents, repeat(key), repeat(""))))
     except TypeError:
-        return [v.strip() if v.__class__ is str else _scalar(v) or "" for v in values]
+        values = map(dict.get, parents, repeat(key), repeat(""))
+        return [v.strip() if v.__class__ is str else cell_text(v) or "" for v in values]
 
 
-def _clean(values: Iterable[object]) -> list[str | None]:
-    """Run-level texts (statuses, errors) stripped, None for missing or blank."""
-    return [(v.strip() or None) if v.__class__ is str else _scalar(v) for v in values]
-
-
-def _levels(parents: list[dict[Any, Any]]) -> tuple[npt.NDArray[np.int8], list[str | None]]:
-    """Confidence codes (-1 = NA) and, per parent, the raw text of an unknown level."""
+def _levels(parents: list[dict[Any, Any]]) -> tuple[npt.NDArray[np.int8], dict[int, str]]:
+    """Confidence codes (-1 = NA) and, by position, the raw text of each unknown level."""
     raw = _get(parents, "matchConfidence")
     try:
-        codes = np.array(list(map(_LEVEL_CODE.get, raw, repeat(-2))), dtype=np.int8)
+        codes = np.fromiter(map(LEVEL_CODES.get, raw, repeat(-2)), dtype=np.int8, count=len(raw))
     except TypeError:  # an unhashable value: lists or dicts where a level should be
         codes = np.full(len(raw), -2, dtype=np.int8)
-    unknown: list[str | None] = [None] * len(raw)
+    unknown: dict[int, str] = {}
     # Exact levels are the rule; the rest is normalised once per distinct value.
     memo: dict[object, tuple[int, str | None]] = {}
     for k in np.flatnonzero(codes == -2).tolist():
@@ -228,40 +150,119 @@ def _levels(parents: list[dict[Any, Any]]) -> tuple[npt.NDArray[np.int8], list[s
         key = value if value.__class__ is str else id(value)
         found = memo.get(key)
         if found is None:
-            found = memo[key] = _level(value)
-        codes[k], unknown[k] = found
+            found = memo[key] = confidence_code(value)
+        codes[k] = found[0]
+        if found[1] is not None:
+            unknown[k] = found[1]
     return codes, unknown
 
 
-def _strings(values: Any) -> Any:
-    """Build a nullable ``"string"`` array; None becomes NA."""
-    return pd.array(values, dtype="string")
-
-
-def _objects(values: Iterable[object]) -> npt.NDArray[np.object_]:
-    """Build an object array holding each value as is (no broadcasting of lists)."""
-    items = list(values)
-    out = np.empty(len(items), dtype=object)
-    for i, item in enumerate(items):
-        out[i] = item
-    return out
-
-
-def _extract(bodies: list[object], emit: Callable[[str, Any], None]) -> list[str]:
-    """Pass ``emit`` each result column but status and error, one value per body.
-
-    Works a column at a time: each level of the JSON tree is a list of dicts and
-    ``dict.get`` mapped over it runs in C. Text columns use ``""`` for NA.
+def _fill(target: npt.NDArray[np.object_], values: list[str] | None) -> int:
+    """Copy ``values`` into the NA-filled ``target``, ``""`` staying NA (None: all NA).
 
     Returns:
-        Per body, the raw text of an unknown confidence level, or ``""``.
+        0 if every value was NA, 1 if some were, 2 if none was.
+    """
+    if values is None or not any(values):
+        return 0
+    target[:] = values
+    if all(values):
+        return 2
+    target[target == ""] = pd.NA
+    return 1
+
+
+def _text_array(values: npt.NDArray[np.object_]) -> Any:
+    """Wrap an object array holding only ``str`` and NA as a ``"string"`` array."""
+    dtype = pd.StringDtype()
+    if _SIMPLE_NEW is not None and dtype.storage == "python":
+        return _SIMPLE_NEW(values, dtype)
+    return pd.array(values, dtype=dtype)
+
+
+class _Sink:
+    """Full-length per-body arrays, filled one chunk of bodies at a time.
+
+    Chunks keep every body's objects in cache while all its columns are read,
+    cleaned and stored; one pass per column over 100,000 bodies would fetch
+    each object from memory again for every column.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.start = self.stop = 0
+        self.texts: dict[str, npt.NDArray[np.object_]] = {}
+        self.codes: dict[str, npt.NDArray[np.int8]] = {}
+        self.usage = np.full(size, np.nan)
+
+    def text(self, name: str, values: list[str] | None) -> int:
+        """Store this chunk of a text column (``""`` or None for NA); see :func:`_fill`."""
+        target = self.texts.get(name)
+        if target is None:
+            target = self.texts[name] = np.full(self.size, pd.NA, dtype=object)
+        return _fill(target[self.start : self.stop], values)
+
+    def confidence(self, name: str, codes: npt.NDArray[np.int8]) -> None:
+        """Store this chunk of a confidence column's category codes."""
+        target = self.codes.get(name)
+        if target is None:
+            target = self.codes[name] = np.full(self.size, -1, dtype=np.int8)
+        target[self.start : self.stop] = codes
+
+    def finish(self, rows: npt.NDArray[np.intp] | None) -> dict[str, Any]:
+        """Fan the per-body arrays out to ``rows`` and give them their pandas dtypes."""
+
+        def fan(values: Any) -> Any:
+            return values if rows is None else values.take(rows)
+
+        out: dict[str, Any] = {"octave_usage": pd.array(fan(self.usage), dtype="Float64")}
+        for name, codes in self.codes.items():
+            out[name] = pd.Categorical.from_codes(fan(codes), dtype=CONFIDENCE_DTYPE)
+        for name, texts in self.texts.items():
+            out[name] = _text_array(fan(texts))
+        return out
+
+
+def _email(items: list[dict[Any, Any]], name: str, sink: _Sink) -> None:
+    """Store the ``email_{i}_*`` columns of one step, ``name`` being ``"email_{i}_"``."""
+    sections = _dicts(_get(items, "sections"))
+    sink.text(name + "subject", _texts(items, "subject"))
+    raws = [_get(sections, key) for key in SECTIONS]
+    # The join reads every section from end to end, so joining the raw values
+    # first leaves them in cache for the strips. The result stands if stripping
+    # changed nothing (the rule): every column equals its raw values, or had no
+    # truthy raw value and no text.
+    text = _joined(raws)
+    parts = []
+    for key, raw in zip(SECTIONS, raws, strict=True):
+        part = _stripped(raw)
+        filled = sink.text(name + key, part)
+        if text is not None and (part != raw if filled else any(raw)):
+            text = None
+        parts.append(part)
+    if text is None:
+        text = _joined(parts)
+    sink.text(name + "core_value_prop", _texts(items, "coreValueProp"))
+    sink.text(name + "text", text)
+
+
+def _extract(bodies: list[object], sink: _Sink) -> dict[int, str]:
+    """Store every result column but status and error for ``bodies``, one chunk.
+
+    Works a column at a time: each level of the JSON tree is a list of dicts and
+    a lookup mapped over it runs in C.
+
+    Returns:
+        By position in ``bodies``, the raw text of an unknown confidence level.
     """
     roots = _dicts(bodies)
     metas = _dicts(_get(roots, "_metadata"))
     datas = _dicts(_get(roots, "data"))
-    lists = [v if v.__class__ is list else _NO_LIST for v in _get(datas, "emails")]
-    emit("octave_request_id", _texts(metas, "requestId"))
-    emit("octave_usage", _numbers(_get(metas, "usage")))
+    sink.text("octave_request_id", _texts(metas, "requestId"))
+    sink.usage[sink.start : sink.stop] = credits(_get(metas, "usage"))
+    lists = _get(datas, "emails")
+    if not set(map(type, lists)) <= {list}:
+        lists = [v if v.__class__ is list else _NO_LIST for v in lists]
     lengths = list(map(len, lists))
     shortest = min(lengths, default=0)
     for i in range(max(lengths, default=0)):
@@ -269,69 +270,36 @@ def _extract(bodies: list[object], emit: Callable[[str, Any], None]) -> list[str
             items = _dicts(list(map(itemgetter(i), lists)))
         else:
             items = _dicts([v[i] if len(v) > i else None for v in lists])
-        sections = _dicts(_get(items, "sections"))
-        name = f"email_{i + 1}_"
-        emit(name + "subject", _texts(items, "subject"))
-        parts = [_texts(sections, key) for key in SECTIONS]
-        for key, part in zip(SECTIONS, parts, strict=True):
-            emit(name + key, part)
-        emit(name + "core_value_prop", _texts(items, "coreValueProp"))
-        blocks = map(filter, repeat(None), zip(*parts, strict=True))
-        emit(name + "text", list(map("\n\n".join, blocks)))
-    odd_bodies = [""] * len(bodies)
+        _email(items, f"email_{i + 1}_", sink)
+    odd: dict[int, str] = {}
     for entity in ENTITIES:
         found = _dicts(_get(datas, entity))
-        codes, odd = _levels(found)
+        codes, unknown = _levels(found)
         analysis = _texts(found, "matchAnalysis")
-        for k, text in enumerate(odd) if any(odd) else ():
-            if text is not None:
-                odd_bodies[k] = text
-                tag = f"[matchConfidence: {text}]"
-                analysis[k] = f"{tag} {analysis[k]}" if analysis[k] else tag
-        emit(f"{entity}_name", _texts(found, "name"))
-        emit(f"{entity}_match_confidence", codes)
-        emit(f"{entity}_match_analysis", analysis)
-    emit("output_type", _texts(datas, "outputType"))
-    return odd_bodies
+        for k, text in unknown.items():
+            odd[k] = text
+            tag = f"[matchConfidence: {text}]"
+            analysis[k] = f"{tag} {analysis[k]}" if analysis[k] else tag
+        sink.text(f"{entity}_name", _texts(found, "name"))
+        sink.confidence(f"{entity}_match_confidence", codes)
+        sink.text(f"{entity}_match_analysis", analysis)
+    sink.text("output_type", _texts(datas, "outputType"))
+    return odd
 
 
-class _Columns:
-    """Full-length result arrays, filled one chunk of bodies at a time.
-
-    Chunks keep every body's objects in cache while all its columns are read,
-    converted and stored; one pass per column over 100,000 bodies would fetch
-    each object from memory again for every column.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.start = 0
-        self.arrays: dict[str, Any] = {}
-
-    def put(self, name: str, values: Any) -> None:
-        target = self.arrays.get(name)
-        if target is None:
-            target = self.arrays[name] = _missing(_kind(name), self.size, numpy=True)
-        stop = self.start + len(values)
-        if name == "octave_usage" or name.endswith("_match_confidence"):
-            target[self.start : stop] = values
-        else:
-            chunk = np.array(values, dtype=object)
-            chunk[chunk == ""] = None
-            target[self.start : stop] = chunk
-
-    def finish(self, codes: npt.NDArray[np.intp] | None) -> dict[str, Any]:
-        """Fan the per-body arrays out to rows and give them their pandas dtypes."""
-        out = {}
-        for name, values in self.arrays.items():
-            taken = values if codes is None else values.take(codes)
-            if name == "octave_usage":
-                out[name] = pd.array(taken, dtype="Float64")
-            elif name.endswith("_match_confidence"):
-                out[name] = pd.Categorical.from_codes(taken, dtype=CONFIDENCE_DTYPE)
-            else:
-                out[name] = _strings(taken)
-        return out
+def _run_texts(values: Sequence[Any]) -> Any:
+    """Run-level texts (statuses, errors) stripped, NA for missing or blank."""
+    try:
+        texts = list(map(str.strip, values))
+    except TypeError:
+        # Errors are mostly None: that case stays out of cell_text.
+        texts = [
+            v.strip() if v.__class__ is str else "" if v is None else cell_text(v) or ""
+            for v in values
+        ]
+    out = np.full(len(texts), pd.NA, dtype=object)
+    _fill(out, texts)
+    return _text_array(out)
 
 
 def result_columns(
@@ -377,217 +345,42 @@ def result_columns(
             f"statuses, errors and bodies must have one entry per row; "
             f"got {n}, {len(errors)} and {len(bodies)}"
         )
-    slot: dict[int, int] = {}
-    distinct: list[object] = []
-    row_slots: list[int] = []
-    for body in bodies:
-        # `bodies` keeps every object alive for the whole call, so ids stay unique.
-        k = slot.get(id(body))
-        if k is None:
-            k = slot[id(body)] = len(distinct)
-            distinct.append(body)
-        row_slots.append(k)
-    codes = None if len(distinct) == n else np.asarray(row_slots, dtype=np.intp)
-    columns = _Columns(len(distinct))
-    odd: list[str] = []
-    for columns.start in range(0, len(distinct), _CHUNK):
-        odd += _extract(distinct[columns.start : columns.start + _CHUNK], columns.put)
+    # `bodies` keeps every object alive for the whole call, so ids stay unique.
+    # An id seen again keeps its first place and its (identical) object.
+    rows = None
+    distinct: list[object] = list(bodies)
+    if len(set(map(id, bodies))) < n:
+        by_id = dict(zip(map(id, bodies), bodies, strict=True))
+        distinct = list(by_id.values())
+        slot = dict(zip(by_id, range(len(distinct)), strict=True))
+        rows = np.fromiter(map(slot.__getitem__, map(id, bodies)), dtype=np.intp, count=n)
+    sink = _Sink(len(distinct))
+    odd: dict[int, str] = {}
+    for start in range(0, len(distinct), _CHUNK):
+        sink.start, sink.stop = start, min(start + _CHUNK, len(distinct))
+        for k, text in _extract(distinct[start : sink.stop], sink).items():
+            odd[start + k] = text
     if not distinct:
-        _extract([], columns.put)
+        _extract([], sink)
     out = {
-        "octave_status": _strings(_clean(statuses)),
-        "octave_error": _strings(_clean(errors)),
-        **columns.finish(codes),
+        "octave_status": _run_texts(statuses),
+        "octave_error": _run_texts(errors),
+        **sink.finish(rows),
     }
     if raw:
-        out[RAW_COLUMN] = _objects(bodies)
-    if any(odd):
-        per_row = odd if codes is None else [odd[k] for k in codes.tolist()]
-        _warn(sum(map(bool, per_row)), Counter(filter(None, per_row)))
+        out[RAW_COLUMN] = object_array(bodies)
+    if odd:
+        values = _fanned(odd, rows)
+        warn_unknown(sum(values.values()), values)
     names = output_column_names(step_count(out), raw=raw)
-    return _frame({name: out[name] for name in names}, n, prefix)
+    return result_frame({name: out[name] for name in names}, n, prefix)
 
 
-def _warn(rows: int, values: Counter[str]) -> None:
-    shown = ", ".join(repr(v) for v, _ in values.most_common(5))
-    more = f" and {len(values) - 5} more" if len(values) > 5 else ""
-    warnings.warn(
-        f"{rows} row(s) carry a matchConfidence outside {'/'.join(CONFIDENCE_LEVELS)} "
-        f"({shown}{more}); the confidence column is NA there and the raw value is kept "
-        f"at the front of the match_analysis column",
-        UnknownConfidenceWarning,
-        stacklevel=3,
-    )
-
-
-def _frame(columns: dict[str, Any], n: int, prefix: str) -> pd.DataFrame:
-    index = pd.RangeIndex(n)
-    if RAW_COLUMN in columns:
-        columns[RAW_COLUMN] = _object_series(columns[RAW_COLUMN], index)
-    return pd.DataFrame(
-        {prefix + name: values for name, values in columns.items()}, index=index, copy=False
-    )
-
-
-def _object_series(values: Any, index: pd.Index) -> pd.Series:
-    # pandas 3 would infer "str" for an object array of strings; a Series keeps object.
-    return pd.Series(values, index=index, dtype=object, copy=False)
-
-
-def _kind(bare: str) -> str:
-    """Canonical dtype family of a result column named ``bare`` (prefix removed)."""
-    if bare == "octave_usage":
-        return "Float64"
-    if bare == RAW_COLUMN:
-        return "object"
-    return "category" if bare.endswith("_match_confidence") else "string"
-
-
-def _parse_json(value: object) -> object:
-    """Turn JSON text read back from a file into the dict it was; keep anything else."""
-    if isinstance(value, str) and value.lstrip().startswith("{"):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return None if value is pd.NA or (isinstance(value, float) and math.isnan(value)) else value
-
-
-def _confidences(values: pd.Series, unknown: Counter[str]) -> pd.Categorical:
-    levels = [_level(v) for v in values.tolist()]
-    unknown.update(odd for _, odd in levels if odd is not None)
-    codes = np.array([code for code, _ in levels], dtype=np.int8)
-    return pd.Categorical.from_codes(codes, dtype=CONFIDENCE_DTYPE)
-
-
-def _coerce(values: pd.Series, kind: str, unknown: Counter[str]) -> Any:
-    """``values`` as an array of the canonical dtype, however it was stored or read back."""
-    dtype = values.dtype
-    if kind == "category":
-        return values.array if dtype == CONFIDENCE_DTYPE else _confidences(values, unknown)
-    if kind == "Float64":
-        if dtype.kind in "fiu" and not isinstance(dtype, pd.CategoricalDtype):
-            return values.astype("Float64").array
-        return pd.array(_numbers(values.tolist()), dtype="Float64")
-    if kind == "object":
-        return _objects(_parse_json(v) for v in values.tolist())
-    if isinstance(dtype, pd.StringDtype) and dtype.na_value is pd.NA:
-        return values.array  # already canonical, e.g. straight from result_columns
-    return _strings([_scalar(v) for v in values.tolist()])
-
-
-def _missing(kind: str, n: int, *, numpy: bool = False) -> Any:
-    """Build an all-NA array of the canonical dtype (numbers as plain numpy if ``numpy``)."""
-    if kind == "category":
-        codes = np.full(n, -1, dtype=np.int8)
-        return codes if numpy else pd.Categorical.from_codes(codes, dtype=CONFIDENCE_DTYPE)
-    if kind == "object" or (numpy and kind == "string"):
-        return np.full(n, None, dtype=object)
-    if kind == "Float64":
-        values = np.full(n, np.nan)
-        return values if numpy else pd.array(values, dtype="Float64")
-    # take() fills in C; building from n Nones would check each one.
-    return _NO_TEXT.take(np.full(n, -1, dtype=np.intp), allow_fill=True)
-
-
-def _check_columns(frame: pd.DataFrame, label: str, prefix: str) -> None:
-    strangers = [c for c in frame.columns if not is_output_column(c, prefix=prefix)]
-    if strangers:
-        raise ArgumentError(
-            f"{label} holds columns that are not result columns (prefix {prefix!r}): "
-            f"{strangers[:5]!r}"
-        )
-    if frame.columns.has_duplicates:
-        raise ArgumentError(f"{label} has duplicate column names")
-
-
-def normalize_result_columns(frame: pd.DataFrame, *, prefix: str = "") -> pd.DataFrame:
-    """Return a copy of ``frame`` whose result columns carry their canonical dtypes.
-
-    For frames read back from Excel or CSV: text becomes ``"string"`` (blank and
-    NaN cells NA, whole floats such as ``12345.0`` the integer's text), usage
-    ``"Float64"``, confidences :data:`CONFIDENCE_DTYPE`, and an ``octave_response``
-    cell holding JSON text the parsed dict. Other columns are left as they are;
-    ``frame`` is not modified.
-
-    Warns:
-        UnknownConfidenceWarning: A confidence cell held a value outside the levels.
-
-    Example:
-        >>> df = pd.DataFrame({"name": ["Ann"], "persona_match_confidence": ["high"]})
-        >>> normalize_result_columns(df).persona_match_confidence.dtype == CONFIDENCE_DTYPE
-        True
-
-    """
-    out = frame.copy(deep=False)
-    unknown: Counter[str] = Counter()
-    for position, name in enumerate(frame.columns):
-        if is_output_column(name, prefix=prefix):
-            kind = _kind(str(name)[len(prefix) :])
-            values = _coerce(frame.iloc[:, position], kind, unknown)
-            if kind == "object":
-                values = _object_series(values, frame.index)
-            out.isetitem(position, values)
-    if unknown:
-        _warn(sum(unknown.values()), unknown)
-    return out
-
-
-def merge_results(
-    previous: pd.DataFrame,
-    fresh: pd.DataFrame,
-    keep: npt.ArrayLike,
-    *,
-    prefix: str = "",
-) -> pd.DataFrame:
-    """Combine two result-column frames row by row, for re-runs.
-
-    Args:
-        previous: Results already carried by the frame (e.g. read back from Excel).
-        fresh: Results of this run, same length; rows are matched by position.
-        keep: Boolean per row: True takes ``previous``, False takes ``fresh``.
-        prefix: The column prefix both frames use.
-
-    Returns:
-        A frame with a RangeIndex holding every result column for the larger
-        number of email groups (plus ``octave_response`` if either has it), in
-        canonical order and dtypes. A column one side lacks is NA on that side.
-
-    Raises:
-        ArgumentError: Lengths differ, ``keep`` is not one flag per row, or a
-            frame holds a column that is not a result column.
-
-    Example:
-        >>> old = result_columns(["ok"], [None], [None])
-        >>> new = result_columns(["failed"], ["boom"], [None])
-        >>> merge_results(old, new, np.array([True])).loc[0, "octave_status"]
-        'ok'
-
-    """
-    n = len(fresh)
-    mask = np.asarray(keep, dtype=bool)
-    if len(previous) != n or mask.shape != (n,):
-        raise ArgumentError(
-            f"previous ({len(previous)} rows), fresh ({n} rows) and keep "
-            f"(shape {mask.shape}) must describe the same rows"
-        )
-    _check_columns(previous, "previous", prefix)
-    _check_columns(fresh, "fresh", prefix)
-    n_steps = max(
-        step_count(previous.columns, prefix=prefix), step_count(fresh.columns, prefix=prefix)
-    )
-    raw = prefix + RAW_COLUMN in previous.columns or prefix + RAW_COLUMN in fresh.columns
-    unknown: Counter[str] = Counter()
-    out: dict[str, Any] = {}
-    for name in output_column_names(n_steps, raw=raw):
-        kind = _kind(name)
-        sides = []
-        for frame in (previous, fresh):
-            column = frame.get(prefix + name)
-            sides.append(_missing(kind, n) if column is None else _coerce(column, kind, unknown))
-        merged = sides[1].copy()
-        merged[mask] = sides[0][mask]
-        out[name] = merged
-    if unknown:
-        _warn(sum(unknown.values()), unknown)
-    return _frame(out, n, prefix)
+def _fanned(odd: dict[int, str], rows: npt.NDArray[np.intp] | None) -> Counter[str]:
+    """Count the unknown levels ``odd`` (by body) once per row that shares the body."""
+    per_body = None if rows is None else np.bincount(rows)
+    values: Counter[str] = Counter()
+    # In body order, which is first-row order: ties in the message list first seen first.
+    for k in sorted(odd):
+        values[odd[k]] += 1 if per_body is None else int(per_body[k])
+    return values

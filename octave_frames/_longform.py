@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from octave_frames._constants import SECTIONS
-from octave_frames._flatten import step_count
+from octave_frames._results import step_count
 
 __all__ = ["LONG_FIELDS", "emails_long", "index_columns", "long_with_positions"]
 

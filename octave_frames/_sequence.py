@@ -33,12 +33,13 @@ from ._exceptions import (
     OctaveError,
     RunFailedError,
 )
-from ._flatten import is_output_column, merge_results, result_columns
+from ._flatten import result_columns
 from ._ledger import Ledger, request_key
 from ._mapping import build_requests, normalize_steps, resolve_fields
 from ._options import SequenceKwargs, SequenceOptions, parse_options
 from ._ratelimit import shared_limiter
 from ._report import RunReport, remember
+from ._results import is_output_column, merge_results
 from ._retry import RetryPolicy
 
 __all__ = ["asequence"]

@@ -7,12 +7,13 @@ import math
 import warnings
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
+from _answers import answer, email
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from octave_frames import _flatten
 from octave_frames._constants import ENTITIES, SECTIONS
 from octave_frames._exceptions import ArgumentError
 from octave_frames._flatten import (
@@ -20,8 +21,6 @@ from octave_frames._flatten import (
     RAW_COLUMN,
     UnknownConfidenceWarning,
     is_output_column,
-    merge_results,
-    normalize_result_columns,
     output_column_names,
     result_columns,
     step_count,
@@ -40,37 +39,6 @@ TAIL = [
     "playbook_match_analysis",
     "output_type",
 ]
-
-
-def email(step: int, **sections: Any) -> dict[str, Any]:
-    """One email of a sequence, every section filled unless overridden."""
-    filled: dict[str, Any] = {key: f"{key} {step}" for key in SECTIONS}
-    filled.update(sections)
-    return {
-        "email": "ann@acme.com",
-        "subject": f"Subject {step}",
-        "coreValueProp": f"Value {step}",
-        "sections": filled,
-    }
-
-
-def answer(steps: int = 2, *, request_id: str = "req_1", **data: Any) -> dict[str, Any]:
-    """A documented Sequence Agent envelope with ``steps`` emails."""
-    body: dict[str, Any] = {
-        "emails": [email(i) for i in range(1, steps + 1)],
-        "product": {"name": "Octave", "matchConfidence": "HIGH", "matchAnalysis": "Fits"},
-        "persona": {"name": "Sales Leader", "matchConfidence": "MEDIUM", "matchAnalysis": "Ok"},
-        "playbook": {"name": "Outbound", "matchConfidence": "LOW", "matchAnalysis": "Weak"},
-        "outputType": "SCOPED_PLAYBOOK",
-        "annotations": {"annotations": [], "metadata": None},
-    }
-    body.update(data)
-    return {
-        "_metadata": {"requestId": request_id, "timestamp": "t", "usage": 2, "message": "m"},
-        "found": True,
-        "message": None,
-        "data": body,
-    }
 
 
 def one(body: object, **kwargs: Any) -> pd.DataFrame:
@@ -322,105 +290,75 @@ def test_zero_rows_give_an_empty_frame_with_the_fixed_columns() -> None:
     assert out["persona_match_confidence"].dtype == CONFIDENCE_DTYPE
 
 
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("octave_status", True),
-        ("output_type", True),
-        ("octave_response", True),
-        ("email_1_text", True),
-        ("email_12_core_value_prop", True),
-        ("email_0_text", False),
-        ("email_01_text", False),
-        ("email_1_footer", False),
-        ("email_x_text", False),
-        ("First Name", False),
-        (3, False),
-        (("email_1_text",), False),
-    ],
-)
-def test_is_output_column(name: object, expected: bool) -> None:
-    """Fixed names and email_{i}_* for i >= 1 are result columns; nothing else is."""
-    assert is_output_column(name) is expected
+def mixed_bodies() -> list[Any]:
+    """Bodies of every shape the fast paths branch on, some shared, over several chunks."""
+    spaced = answer(2)
+    for item in spaced["data"]["emails"]:
+        item["sections"].update(closing=" ", ps=0, opening="  Lead in. ")
+    missing = answer(1)
+    del missing["data"]["emails"][0]["sections"]["ps"]
+    del missing["data"]["emails"][0]["subject"]
+    odd = answer(1, persona={"matchConfidence": "VERY_HIGH", "matchAnalysis": "Strong"})
+    ragged = answer(3)
+    ragged["data"]["emails"][1] = None
+    return [
+        answer(1),
+        odd,
+        None,
+        spaced,
+        {"data": {"emails": "abc"}},
+        odd,
+        missing,
+        ragged,
+        answer(0),
+        answer(3, request_id="late"),
+        spaced,
+        answer(0, product={"matchConfidence": "MAX"}),
+    ]
 
 
-def excel_like(frame: pd.DataFrame) -> pd.DataFrame:
-    """Roughly what reading a result sheet back gives: object text, NaN, float usage."""
-    out = frame.astype(object).where(frame.notna(), np.nan)
-    out["octave_usage"] = frame["octave_usage"].astype("float64")
-    return out
+def run_with_warnings(bodies: list[Any]) -> tuple[pd.DataFrame, list[str]]:
+    """Result columns of ``bodies`` as ``ok`` rows, and the warning texts raised."""
+    n = len(bodies)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = result_columns(["ok"] * n, [None] * n, bodies, raw=True)
+    return out, [str(w.message) for w in caught]
 
 
-def test_normalize_restores_canonical_dtypes() -> None:
-    """Frames read back from a file get string/Float64/categorical columns and NA back."""
-    fresh = result_columns(["ok", "failed"], [None, "boom"], [answer(1), None])
-    back = excel_like(fresh)
-    back.loc[0, "persona_match_confidence"] = "medium"
-    back.loc[0, "octave_request_id"] = 12345.0
-    back["First Name"] = ["Ann", "Bo"]
-    out = normalize_result_columns(back)
-    assert out.loc[0, "persona_match_confidence"] == "MEDIUM"
-    assert out.loc[0, "octave_request_id"] == "12345"
-    assert out["email_1_text"].dtype == "string"
-    assert out["octave_usage"].dtype == "Float64"
-    assert out.loc[1, "email_1_text"] is pd.NA
-    pd.testing.assert_series_equal(out["First Name"], back["First Name"])
-    assert back["octave_usage"].dtype == "float64"
-    assert back.loc[0, "persona_match_confidence"] == "medium"
-
-
-def test_normalize_parses_raw_json_text() -> None:
-    """An octave_response cell holding JSON text becomes the dict again."""
-    frame = pd.DataFrame({RAW_COLUMN: ['{"found": true}', np.nan, "junk"]}, index=[4, 4, 2])
-    out = normalize_result_columns(frame)
-    assert out[RAW_COLUMN].tolist() == [{"found": True}, None, "junk"]
-    assert out[RAW_COLUMN].dtype == object
-
-
-def test_merge_keeps_previous_rows_and_replaces_the_rest() -> None:
-    """keep=True rows come from previous, the others from fresh, columns unioned."""
-    previous = result_columns(
-        ["ok", "failed", "ok"],
-        [None, "HTTP 500", None],
-        [answer(1, request_id="old0"), None, answer(1, request_id="old2")],
+def test_chunking_does_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bodies split over many chunks give the same frame and warning as one chunk."""
+    bodies = mixed_bodies()
+    whole, whole_warnings = run_with_warnings(bodies)
+    monkeypatch.setattr(_flatten, "_CHUNK", 2)
+    chunked, chunked_warnings = run_with_warnings(bodies)
+    pd.testing.assert_frame_equal(chunked, whole)
+    assert chunked_warnings == whole_warnings
+    assert whole_warnings[0].startswith("3 row(s)")
+    assert "'VERY_HIGH', 'MAX'" in whole_warnings[0]
+    assert step_count(whole.columns) == 3
+    assert whole.loc[9, "email_3_subject"] == "Subject 3"
+    assert whole.loc[7, ["email_2_subject", "email_2_text"]].isna().all()
+    row = whole.iloc[3]
+    assert row["email_1_text"] == "\n\n".join(
+        ["greeting 1", "Lead in.", "body 1", "cta 1", "0", "signature 1"]
     )
-    fresh = result_columns(
-        ["ok", "ok", "ok"],
-        [None, None, None],
-        [answer(2, request_id=f"new{i}") for i in range(3)],
-        raw=True,
-    )
-    merged = merge_results(excel_like(previous), fresh, np.array([True, False, True]))
-    assert list(merged.columns) == output_column_names(2, raw=True)
-    assert merged["octave_request_id"].tolist() == ["old0", "new1", "old2"]
-    assert merged["octave_status"].tolist() == ["ok", "ok", "ok"]
-    assert merged.loc[0, "email_2_subject"] is pd.NA
-    assert merged.loc[1, "email_2_subject"] == "Subject 2"
-    assert merged.loc[0, RAW_COLUMN] is None
-    assert merged[RAW_COLUMN].dtype == object
-    assert isinstance(merged.loc[1, RAW_COLUMN], dict)
-    assert merged["persona_match_confidence"].dtype == CONFIDENCE_DTYPE
-    assert merged["octave_usage"].dtype == "Float64"
-    assert merged["email_1_body"].dtype == "string"
+    assert row["email_1_closing"] is pd.NA
+    assert whole.loc[6, "email_1_subject"] is pd.NA
+    assert whole.loc[6, "email_1_ps"] is pd.NA
 
 
-def test_merge_with_prefix_and_fewer_previous_steps() -> None:
-    """A prefixed previous frame with more steps than fresh keeps its extra groups."""
-    previous = result_columns(["ok"], [None], [answer(3)], prefix="p_")
-    fresh = result_columns(["ok"], [None], [answer(1)], prefix="p_")
-    merged = merge_results(previous, fresh, [False], prefix="p_")
-    assert list(merged.columns) == output_column_names(3, prefix="p_")
-    assert merged.loc[0, "p_email_1_subject"] == "Subject 1"
-    assert merged.loc[0, "p_email_3_subject"] is pd.NA
-
-
-def test_merge_refuses_misaligned_or_foreign_input() -> None:
-    """Length mismatches and non-result columns are ArgumentErrors."""
-    frame = result_columns(["ok"], [None], [None])
-    with pytest.raises(ArgumentError, match="same rows"):
-        merge_results(frame, frame, np.array([True, False]))
-    with pytest.raises(ArgumentError, match="not result columns"):
-        merge_results(frame.assign(Email="a@b.c"), frame, np.array([True]))
+def test_string_columns_equal_pandas_checked_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text columns built without pandas' per-cell check equal those pandas builds and checks."""
+    fast, _ = run_with_warnings(mixed_bodies())
+    monkeypatch.setattr(_flatten, "_SIMPLE_NEW", None)
+    checked, _ = run_with_warnings(mixed_bodies())
+    pd.testing.assert_frame_equal(fast, checked)
+    for name in fast.columns:
+        if isinstance(fast[name].dtype, pd.StringDtype):
+            values = fast[name].array
+            rebuilt = pd.array(list(values), dtype="string")
+            pd.testing.assert_extension_array_equal(values, rebuilt)
 
 
 # Keys the generated JSON prefers, so random trees reach the real extraction paths.

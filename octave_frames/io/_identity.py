@@ -13,8 +13,8 @@ from typing import Final
 import pandas as pd
 
 from octave_frames._fields import FIELD_SYNONYMS, display_name, normalize_header
-from octave_frames._flatten import is_output_column
 from octave_frames._longform import LONG_FIELDS, long_with_positions
+from octave_frames._results import is_output_column
 
 __all__ = ["contact_positions", "long_with_contact"]
 
