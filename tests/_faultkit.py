@@ -51,6 +51,22 @@ class ScaledClock:
         return f"ScaledClock({self.factor!r})"
 
 
+def quiet_run(frame: pd.DataFrame, client: Any, *, agent: str, **kwargs: Any) -> pd.DataFrame:
+    """Run ``sequence`` with quiet, fast defaults that each test may override."""
+    import octave_frames as of
+
+    options: dict[str, Any] = {
+        "agent": agent,
+        "rate": 10_000,
+        "concurrency": 4,
+        "cache": False,
+        "progress": False,
+        "context": CONTEXT,
+    }
+    options.update(kwargs)
+    return of.sequence(frame, client=client, **options)
+
+
 def contacts(n: int, *, unmatched_every: int = 0, start: int = 0) -> pd.DataFrame:
     """Return ``n`` distinct contacts; every ``unmatched_every``-th uses a ``.invalid`` domain.
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from _faultkit import CONTEXT, ScaledClock, contacts
+from _faultkit import ScaledClock, contacts, quiet_run
 
 import octave_frames as of
 from octave_frames.simulator import Simulator, serve
@@ -31,16 +31,7 @@ def in_process(sim: Simulator, *, key: str = KEY, factor: float = 1000.0) -> of.
 
 def run(frame: pd.DataFrame, client: of.Client, **kwargs: Any) -> pd.DataFrame:
     """Run ``sequence`` with quiet, fast defaults that each test may override."""
-    options: dict[str, Any] = {
-        "agent": "ca_faults",
-        "rate": 10_000,
-        "concurrency": 4,
-        "cache": False,
-        "progress": False,
-        "context": CONTEXT,
-    }
-    options.update(kwargs)
-    return of.sequence(frame, client=client, **options)
+    return quiet_run(frame, client, agent="ca_faults", **kwargs)
 
 
 def statuses(out: pd.DataFrame) -> dict[str, int]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from _faultkit import CONTEXT, HERE, ScaledClock, contacts
+from _faultkit import HERE, ScaledClock, contacts, quiet_run
 
 import octave_frames as of
 from octave_frames._ledger import Ledger
@@ -25,16 +25,7 @@ def run(frame: pd.DataFrame, sim: Simulator, **kwargs: Any) -> pd.DataFrame:
     client = of.Client(
         "sim-key", base_url=NOWHERE, transport=sim.transport(), clock=ScaledClock(1000.0)
     )
-    options: dict[str, Any] = {
-        "agent": "ca_resume",
-        "rate": 10_000,
-        "concurrency": 4,
-        "cache": False,
-        "progress": False,
-        "context": CONTEXT,
-    }
-    options.update(kwargs)
-    return of.sequence(frame, client=client, **options)
+    return quiet_run(frame, client, agent="ca_resume", **kwargs)
 
 
 def sent_emails(sim: Simulator, since: int = 0) -> list[str]:
