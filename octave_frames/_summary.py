@@ -53,6 +53,7 @@ class Summary:
         stopped: Why sending stopped early, if it did.
         dry_run: Whether nothing was sent on purpose.
         estimated_credits: Credits a dry run's calls would cost.
+        fields: Request field -> column the run used (the resolved mapping).
 
     Example:
         >>> s = out.octave.summary()
@@ -77,6 +78,7 @@ class Summary:
     stopped: str | None = None
     dry_run: bool = False
     estimated_credits: float | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def duration(self) -> timedelta | None:
@@ -112,6 +114,7 @@ class Summary:
             items.append(("stopped", self.stopped))
         if self.dry_run:
             items.append(("dry run", "yes"))
+        items.extend((f"field: {name}", column) for name, column in self.fields.items())
         items.extend((f"error: {reason}", count) for reason, count in self.errors.items())
         if self.other_errors:
             items.append(("error: (other reasons)", self.other_errors))
@@ -152,6 +155,9 @@ class Summary:
             lines.append(
                 "dry run: nothing sent" + (f", ~{_number(estimate)} credits" if estimate else "")
             )
+        if self.fields:
+            mapping = ", ".join(f"{name} <- {column!r}" for name, column in self.fields.items())
+            lines.append(f"fields: {mapping}")
         if self.skipped:
             parts = ", ".join(f"{count:,} {reason}" for reason, count in self.skipped.items())
             lines.append(f"skipped: {parts}")
@@ -291,4 +297,5 @@ def summarize(
         stopped=report.stopped if report else None,
         dry_run=report.dry_run if report else False,
         estimated_credits=report.estimated_credits if report else None,
+        fields=dict(report.fields) if report else {},
     )

@@ -139,3 +139,14 @@ def test_to_frame_lists_items_and_values() -> None:
     assert items["skipped: already ok"] == 4
     assert items["error: HTTP 500: boom (after 5 attempts)"] == 2
     assert isinstance(summarize(_frame()), Summary)
+
+
+def test_dry_run_summary_shows_the_resolved_field_mapping() -> None:
+    """A dry run's summary names which column feeds each request field."""
+    import octave_frames as of  # registers the accessor
+
+    frame = pd.DataFrame({"Work Email": ["a@b.co"], "Given Name": ["Ann"]})
+    summary = of.sequence(frame, agent="ca_1", dry_run=True, cache=False).octave.summary()
+    assert dict(summary.fields) == {"email": "Work Email", "firstName": "Given Name"}
+    assert "email <- 'Work Email'" in str(summary)
+    assert "field: firstName" in set(summary.to_frame()["item"])
