@@ -37,6 +37,7 @@ from ._exceptions import (
     MalformedResponseError,
     error_for_status,
 )
+from ._ratelimit import RateLimiter, shared_limiter
 from ._retry import parse_retry_after
 
 __all__ = ["Answer", "Client", "Session", "TransportFactory"]
@@ -158,11 +159,12 @@ class Client:
         """Whether an API key is configured (the key itself is never exposed)."""
         return bool(self._api_key)
 
-    def key_fingerprint(self) -> str:
-        """A stand-in for the key in registries: never the key itself."""
-        import hashlib
+    def rate_limiter(self, endpoint: str, rate: float) -> RateLimiter:
+        """The limiter shared by every call in the process for this key and ``endpoint``.
 
-        return hashlib.sha256((self._api_key or "").encode()).hexdigest()
+        The key goes straight to the registry, which keeps only a salted digest of it.
+        """
+        return shared_limiter(self._api_key or "", endpoint, rate, clock=self.clock)
 
     def _make_transport(self, max_connections: int) -> httpx.AsyncBaseTransport:
         if self._transport is not None:

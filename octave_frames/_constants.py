@@ -14,6 +14,8 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_RATE",
     "DEFAULT_TIMEOUT",
+    "DRY_RUN_CACHED",
+    "DRY_RUN_WOULD_CALL",
     "ENTITIES",
     "ENV_AGENT_OID",
     "ENV_API_KEY",
@@ -86,3 +88,7 @@ SHEET_EMAILS: Final = "Emails"
 SHEET_RUN: Final = "Run"
 #: The very hidden sheet holding the JSON that lets ``read_excel`` restore dtypes.
 SHEET_METADATA: Final = "_octave_frames"
+
+#: ``octave_error`` of the rows a dry run would send, and of those the cache answers.
+DRY_RUN_WOULD_CALL: Final = "dry run: would call Octave"
+DRY_RUN_CACHED: Final = "dry run: answered from the cache"

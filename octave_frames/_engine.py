@@ -210,9 +210,7 @@ class Engine:
     async def _call(self, key: str, payload: Mapping[str, Any]) -> Outcome:
         attempt = throttled = 0
         while True:
-            if self.stopped is not None:
-                return Outcome("not_sent", error=self.stopped, attempts=attempt)
-            if not self._reserve():
+            if self.stopped is not None or not self._reserve():
                 return Outcome("not_sent", error=self.stopped, attempts=attempt)
             try:
                 if not await self._wait(self.limiter.acquire):

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ._client import Session
-from ._constants import SEQUENCE_PATH
+from ._constants import DRY_RUN_CACHED, DRY_RUN_WOULD_CALL, SEQUENCE_PATH
 from ._engine import Engine, EngineOptions, Outcome
 from ._exceptions import (
     ArgumentError,
@@ -37,7 +37,6 @@ from ._flatten import result_columns
 from ._ledger import Ledger, request_key
 from ._mapping import build_requests, normalize_steps, resolve_fields
 from ._options import SequenceKwargs, SequenceOptions, parse_options
-from ._ratelimit import shared_limiter
 from ._report import RunReport, remember
 from ._results import is_output_column, merge_results
 from ._retry import RetryPolicy
@@ -200,8 +199,8 @@ def _dry_run(plan: Plan, cost: float) -> None:
     # The calls a real run would make, after dedupe and cache hits: what a dry run is for.
     plan.report.calls = calls
     for key in plan.jobs:
-        note = "answered from the cache" if key in plan.answered else "would call Octave"
-        plan.answered[key] = Outcome("not_sent", error=f"dry run: {note}")
+        note = DRY_RUN_CACHED if key in plan.answered else DRY_RUN_WOULD_CALL
+        plan.answered[key] = Outcome("not_sent", error=note)
     log.info(
         "octave_frames dry run: %d calls (%d rows from cache, %d duplicate rows), ~%g credits",
         calls,
@@ -267,7 +266,7 @@ async def _send(
         progress=opts.progress,
     )
     endpoint = client.base_url + SEQUENCE_PATH
-    limiter = shared_limiter(client.key_fingerprint(), endpoint, opts.rate, clock=client.clock)
+    limiter = client.rate_limiter(endpoint, opts.rate)
     async with client.session(max_connections=opts.concurrency) as session:
         await _preflight(session, len(pending), cost, opts.max_credits)
         engine = Engine(session, limiter, client.clock, engine_opts, ledger, SEQUENCE_PATH)

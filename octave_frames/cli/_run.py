@@ -18,6 +18,7 @@ from octave_frames._constants import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_RATE,
     DEFAULT_TIMEOUT,
+    DRY_RUN_WOULD_CALL,
     ENV_AGENT_OID,
     ENV_API_KEY,
     ENV_BASE_URL,
@@ -41,8 +42,6 @@ __all__ = ["add_parser", "run_command"]
 
 _INPUT_SUFFIXES: Final = (".xlsx", ".xlsm", ".csv", ".tsv")
 _SAMPLES: Final = 2
-# The library marks the rows a dry run would send with this reason.
-_WOULD_CALL: Final = "dry run: would call"
 # Only names that look like environment variables are echoed: a key pasted by mistake is not.
 _ENV_NAME: Final = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
 
@@ -254,7 +253,7 @@ def _dry_run(frame: pd.DataFrame, kwargs: SequenceKwargs) -> int:
         print(f"  not mapped: {', '.join(unmapped)}")
     status = out["octave_status"].astype("string")
     reason = out["octave_error"].astype("string")
-    sending = reason.str.startswith(_WOULD_CALL).fillna(False).astype(bool)
+    sending = (reason == DRY_RUN_WOULD_CALL).fillna(False).astype(bool)
     payloads = out.loc[sending, "octave_payload"].drop_duplicates()
     for number, (label, text) in enumerate(payloads.head(_SAMPLES).items(), start=1):
         print(f"\nSample payload {number} of {len(payloads):,} (row {label!r}):")
