@@ -36,6 +36,10 @@ class RunReport:
         dry_run: Whether nothing was sent on purpose.
         estimated_credits: For a dry run, the credits the planned calls imply.
         error_counts: Readable failure reasons with their counts.
+        credits: Credits this run spent: the usage of each call it made, once per call
+            (rows sharing a call, and answers served from the ledger, cost nothing).
+        settings: The arguments that produced the answers, readable (``context[all]`` ->
+            its template, ``rate`` -> ``1.0/s`` ...), for the Run sheet and summaries.
 
     """
 
@@ -52,6 +56,8 @@ class RunReport:
     dry_run: bool = False
     estimated_credits: float | None = None
     error_counts: Counter[str] = field(default_factory=Counter)
+    credits: float = 0.0
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 _REPORTS: dict[int, RunReport] = {}
