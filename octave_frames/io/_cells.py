@@ -18,16 +18,23 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-__all__ = ["MAX_CELL_CHARS", "fit_text", "truncation_marker", "unescape_ooxml", "xml_text"]
+__all__ = [
+    "MAX_CELL_CHARS",
+    "column_letter",
+    "fit_text",
+    "truncation_marker",
+    "unescape_ooxml",
+    "xml_text",
+]
 
 #: Excel's cell limit, in UTF-16 code units.
 MAX_CELL_CHARS: Final = 32_767
-# openpyxl's set, plus what cannot be encoded as XML 1.0 text at all.
-_ILLEGAL: Final = re.compile(ILLEGAL_CHARACTERS_RE.pattern + "|[\ud800-\udfff\ufffe\uffff]")
+# openpyxl's ILLEGAL_CHARACTERS_RE (copied so importing this module does not load
+# openpyxl), plus what cannot be encoded as XML 1.0 text at all.
+_ILLEGAL: Final = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]|[\ud800-\udfff\ufffe\uffff]")
 _ESCAPE_LIKE: Final = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _ESCAPED: Final = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_MAX_COLUMN: Final = 16_384
 
 
 def truncation_marker(removed: int) -> str:
@@ -80,3 +87,25 @@ def unescape_ooxml(text: str) -> str:
     if "_x" not in text:
         return text
     return _ESCAPED.sub(lambda match: chr(int(match.group(1), 16)), text)
+
+
+def column_letter(number: int) -> str:
+    """Spell a 1-based column number as Excel does (``1`` -> ``A``, ``28`` -> ``AB``).
+
+    Args:
+        number: The column, from 1 to 16,384.
+
+    Returns:
+        The column letters.
+
+    Raises:
+        ValueError: ``number`` is outside Excel's columns.
+
+    """
+    if not 1 <= number <= _MAX_COLUMN:
+        raise ValueError(f"column {number} is outside Excel's 1..{_MAX_COLUMN:,}")
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import pandas as pd
-from openpyxl.utils.exceptions import InvalidFileException
 
 from octave_frames._constants import SHEET_CONTACTS, SHEET_EMAILS, SHEET_METADATA, SHEET_RUN
 from octave_frames._exceptions import ArgumentError
@@ -218,6 +217,9 @@ def to_excel(
     if report is None:
         report = report_for(frame)
     replace = [name for name in names.values() if name is not None] + [SHEET_METADATA]
+    # Imported here: ``import octave_frames`` must not pay for openpyxl.
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         book = Book(path, replace)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as exc:

@@ -10,6 +10,9 @@ nothing is ever written as a formula and no shared-strings table is touched.
 
 Style ids come from openpyxl itself (``Cell.style_id`` registers the style in
 the workbook it will save), so the ids in our XML always match ``styles.xml``.
+
+openpyxl is imported inside the methods that need it: ``import octave_frames``
+must stay cheap for code that never touches a workbook.
 """
 
 from __future__ import annotations
@@ -23,14 +26,12 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import Cell
-from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from octave_frames.io._cells import column_letter
+
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
 
 __all__ = ["Book", "ColumnPlan", "SheetPlan", "Styles", "sheet_parts"]
 
@@ -119,6 +120,11 @@ class Book:
     """A workbook being written: new, or an existing one whose other sheets are kept."""
 
     def __init__(self, path: Path, replace: Sequence[str]) -> None:
+        from openpyxl import Workbook, load_workbook
+        from openpyxl.cell.cell import Cell
+        from openpyxl.styles import Alignment, Font
+        from openpyxl.worksheet.worksheet import Worksheet
+
         self.path = path
         self._stripped: str | None = None
         if path.exists():
@@ -158,6 +164,9 @@ class Book:
 
     def _prepare(self, plan: SheetPlan) -> None:
         """Create the sheet for ``plan`` (in place of an old one) with its formatting."""
+        from openpyxl.formatting.rule import CellIsRule
+        from openpyxl.styles import PatternFill
+
         wb = self.workbook
         position = None
         if plan.name in wb.sheetnames:
@@ -165,16 +174,16 @@ class Book:
             position = wb.sheetnames.index(plan.name)
             wb.remove(old)
         ws = wb.create_sheet(plan.name, position)
-        last_col = get_column_letter(max(len(plan.columns), 1))
+        last_col = column_letter(max(len(plan.columns), 1))
         last_row = plan.rows + (1 if plan.header else 0)
         for number, column in enumerate(plan.columns, start=1):
-            ws.column_dimensions[get_column_letter(number)].width = column.width
+            ws.column_dimensions[column_letter(number)].width = column.width
         if plan.freeze:
             ws.freeze_panes = plan.freeze
         if plan.autofilter and plan.columns:
             ws.auto_filter.ref = f"A1:{last_col}{max(last_row, 1)}"
         if plan.status_column is not None and plan.rows:
-            letter = get_column_letter(plan.status_column + 1)
+            letter = column_letter(plan.status_column + 1)
             cells = f"{letter}2:{letter}{last_row}"
             for status, colour in STATUS_FILLS.items():
                 fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
@@ -272,7 +281,7 @@ def _strip_sheets(path: Path, names: Sequence[str]) -> str:
 
 def _rows(plan: SheetPlan) -> Iterator[str]:
     """Yield the ``<row>`` elements of ``plan``, header first."""
-    letters = [get_column_letter(n) for n in range(1, len(plan.columns) + 1)]
+    letters = [column_letter(n) for n in range(1, len(plan.columns) + 1)]
     number = 1
     if plan.header:
         cells = "".join(
@@ -300,7 +309,7 @@ def _write_sheet(target: zipfile.ZipFile, name: str, shell: str, plan: SheetPlan
     """Stream ``plan``'s rows into the empty ``<sheetData>`` of the sheet XML ``shell``."""
     width = max(len(plan.columns), 1)
     height = plan.rows + (1 if plan.header else 0)
-    ref = f"A1:{get_column_letter(width)}{max(height, 1)}"
+    ref = f"A1:{column_letter(width)}{max(height, 1)}"
     shell = _DIMENSION.sub(f'<dimension ref="{ref}"/>', shell, count=1)
     match = _SHEET_DATA.search(shell)
     if match is None:

@@ -20,12 +20,10 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import to_excel as excel_serial
 
 from octave_frames._exceptions import ArgumentError
 from octave_frames._fields import display_name
-from octave_frames.io._cells import MAX_CELL_CHARS, fit_text, xml_text
+from octave_frames.io._cells import MAX_CELL_CHARS, column_letter, fit_text, xml_text
 from octave_frames.io._infer import canonical_text
 from octave_frames.io._meta import FORMAT, blank_digest, dtype_spec, encode_label
 from octave_frames.io._sheetxml import ColumnPlan, SheetPlan, Styles
@@ -111,6 +109,9 @@ class CellWriter:
         stamp = pd.Timestamp(value)
         if stamp < _FIRST_EXCEL_DAY:
             return self.text(stamp.isoformat())
+        # Lazy: importing the package must not load openpyxl (it knows the 1900 leap-year bug).
+        from openpyxl.utils.datetime import to_excel as excel_serial
+
         serial = excel_serial(stamp.to_pydatetime())  # type: ignore[no-untyped-call]
         return f"{style}><v>{serial!r}</v></c>"
 
@@ -336,7 +337,7 @@ def table_plan(
         name=name,
         columns=plans,
         rows=len(frame),
-        freeze=f"{get_column_letter(frozen + 1)}2",
+        freeze=f"{column_letter(frozen + 1)}2",
         status_column=status,
     )
     columns = frame.columns
