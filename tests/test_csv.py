@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from octave_frames._exceptions import ArgumentError
-from octave_frames.io import to_csv
+from octave_frames.io import CSV_LAYOUTS, to_csv
 from octave_frames.io._sample import sample_result_frame
 
 
@@ -101,3 +102,15 @@ def test_prefix_and_bad_layout(result: pd.DataFrame, tmp_path: Path) -> None:
     assert len(_rows(path)) == 5
     with pytest.raises(ArgumentError, match="layout"):
         to_csv(result, path, layout="tall")  # type: ignore[arg-type]
+
+
+def test_default_layout_is_long_and_the_layouts_are_listed(
+    result: pd.DataFrame, tmp_path: Path
+) -> None:
+    """``CSV_LAYOUTS`` names every layout, long first, and no ``layout=`` writes the long one."""
+    assert CSV_LAYOUTS == ("long", "wide")
+    assert inspect.signature(to_csv).parameters["layout"].default == "long"
+    plain, long = tmp_path / "plain.csv", tmp_path / "long.csv"
+    to_csv(result, plain)
+    to_csv(result, long, layout="long")
+    assert plain.read_bytes() == long.read_bytes()

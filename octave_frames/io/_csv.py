@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 import pandas as pd
 
@@ -13,7 +13,11 @@ from octave_frames._fields import display_name
 from octave_frames.io._identity import long_with_contact
 from octave_frames.io._write import index_is_default
 
-__all__ = ["to_csv"]
+__all__ = ["CSV_LAYOUTS", "CsvLayout", "to_csv"]
+
+CsvLayout = Literal["long", "wide"]
+#: The ``layout`` values of :func:`to_csv`, default first (e.g. for a CLI's choices).
+CSV_LAYOUTS: Final[tuple[CsvLayout, ...]] = get_args(CsvLayout)
 
 # OWASP "CSV injection": a spreadsheet runs cells starting with these as formulas.
 _FORMULA_START: Final = r"^[=+\-@\t\r]"
@@ -42,7 +46,7 @@ def to_csv(
     frame: pd.DataFrame,
     path: str | os.PathLike[str],
     *,
-    layout: Literal["long", "wide"] = "long",
+    layout: CsvLayout = CSV_LAYOUTS[0],
     prefix: str = "",
 ) -> None:
     """Write a result frame as CSV for a sequencer import.
@@ -61,7 +65,8 @@ def to_csv(
     Args:
         frame: The frame to write (usually a ``sequence`` result).
         path: Target file.
-        layout: ``"long"`` (one row per email) or ``"wide"`` (one row per contact).
+        layout: ``"long"`` (one row per email, the default) or ``"wide"`` (one row per
+            contact); :data:`CSV_LAYOUTS` lists them.
         prefix: The ``prefix`` the run used for its output columns.
 
     Raises:
@@ -76,7 +81,8 @@ def to_csv(
     elif layout == "wide":
         table = frame if index_is_default(frame.index) else frame.reset_index(allow_duplicates=True)
     else:
-        raise ArgumentError(f"layout must be 'long' or 'wide', not {layout!r}")
+        choices = " or ".join(map(repr, CSV_LAYOUTS))
+        raise ArgumentError(f"layout must be {choices}, not {layout!r}")
     columns = {
         j: _escape(table.iloc[:, j]) if _is_text(table.iloc[:, j]) else table.iloc[:, j]
         for j in range(table.shape[1])
