@@ -17,6 +17,7 @@ from octave_frames._exceptions import ArgumentError
 from octave_frames._report import RunReport, report_for
 from octave_frames._summary import summarize
 from octave_frames.io._identity import long_with_contact
+from octave_frames.io._layout import contacts_layout
 from octave_frames.io._read import Engine, open_book
 from octave_frames.io._restore import DtypeArg, frame_from_rows
 from octave_frames.io._sheetxml import Book, SheetPlan
@@ -244,7 +245,13 @@ def _write(
     cells = CellWriter(book.styles, stats)
     contacts = str(names["contacts"])
     plans: list[SheetPlan] = []
-    plan, meta = table_plan(contacts, frame, cells, status_label=f"{prefix}octave_status")
+    plan, meta = table_plan(
+        contacts,
+        frame,
+        cells,
+        status_label=f"{prefix}octave_status",
+        layout=contacts_layout(list(frame.columns), prefix=prefix),
+    )
     plans.append(plan)
     if names["emails"] is not None:
         long, anchor = long_with_contact(frame, prefix=prefix)

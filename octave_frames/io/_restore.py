@@ -168,6 +168,7 @@ def _restore(
 
     labels: list[Hashable] = []
     series: list[pd.Series] = []
+    written: list[int | None] = []
     for j in range(start, len(texts)):
         position = match[j]
         if position is not None and position < levels:
@@ -184,14 +185,52 @@ def _restore(
             values = infer_column(columns[j], texts[j])
         labels.append(label)
         series.append(values)
+        written.append(None if position is None else position - levels)
 
+    labels, series = _frame_order(labels, series, written, meta)
     index = _index(columns, n, meta, has_index, texts)
     frame = pd.concat(series, axis=1, ignore_index=True) if series else pd.DataFrame(index=range(n))
     if len(frame) != n:
         frame = frame.reindex(range(n))
     frame.index = index
-    frame.columns = _column_index(labels, labels_meta, meta)
+    frame.columns = _column_index(labels, _in_frame_order(labels_meta, meta), meta)
     return frame
+
+
+def _in_frame_order(sheet_items: list[Any], meta: Mapping[str, Any]) -> list[Any]:
+    """Reorder per-column items listed in sheet order into the frame's order."""
+    positions = meta["columns"].get("frame_positions")
+    if positions is None:  # written before sheets could differ from frames
+        return sheet_items
+    out: list[Any] = [None] * len(sheet_items)
+    for sheet, frame in enumerate(positions):
+        out[frame] = sheet_items[sheet]
+    return out
+
+
+def _frame_order(
+    labels: list[Hashable],
+    series: list[pd.Series],
+    written: list[int | None],
+    meta: Mapping[str, Any],
+) -> tuple[list[Hashable], list[pd.Series]]:
+    """Put the columns back in the frame's order when the sheet shows them in another.
+
+    Columns a user added follow the column they were added after. A user who
+    reordered our columns meant it: then the sheet's order is kept.
+    """
+    positions = meta["columns"].get("frame_positions")
+    ours = [w for w in written if w is not None]
+    if positions is None or ours != sorted(ours):
+        return labels, series
+    keys: list[tuple[int, int]] = []
+    anchor = -1
+    for j, w in enumerate(written):
+        if w is not None:
+            anchor = int(positions[w])
+        keys.append((anchor, j))
+    ranked = sorted(range(len(labels)), key=keys.__getitem__)
+    return [labels[k] for k in ranked], [series[k] for k in ranked]
 
 
 def _column_index(

@@ -32,6 +32,7 @@ from octave_frames.io._cells import column_letter
 
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
+    from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = ["Book", "ColumnPlan", "SheetPlan", "Styles", "sheet_parts"]
 
@@ -93,6 +94,8 @@ class SheetPlan:
     autofilter: bool = True
     status_column: int | None = None
     hidden: bool = False
+    #: ``(first, last)`` column positions (0-based, inclusive) folded into collapsed groups.
+    folded: tuple[tuple[int, int], ...] = ()
 
 
 def _style(cell: Cell) -> str:
@@ -178,6 +181,7 @@ class Book:
         last_row = plan.rows + (1 if plan.header else 0)
         for number, column in enumerate(plan.columns, start=1):
             ws.column_dimensions[column_letter(number)].width = column.width
+        self._fold(ws, plan.folded)
         if plan.freeze:
             ws.freeze_panes = plan.freeze
         if plan.autofilter and plan.columns:
@@ -193,6 +197,30 @@ class Book:
                 ws.conditional_formatting.add(cells, rule)
         if plan.hidden:
             ws.sheet_state = "veryHidden"
+
+    @staticmethod
+    def _fold(ws: Worksheet, folded: Sequence[tuple[int, int]]) -> None:
+        """Group each run of columns at outline level 1, collapsed, its button on the left.
+
+        Per-column dimensions (rather than ``column_dimensions.group``, which merges
+        them into one) keep each folded column's own width for when it is expanded.
+        """
+        if not folded:
+            return
+        from openpyxl.worksheet.properties import Outline
+
+        # The lead columns sit left of their details, so the +/- button belongs there.
+        ws.sheet_properties.outlinePr = Outline(summaryBelow=True, summaryRight=False)
+        for first, last in folded:
+            for number in range(first + 1, last + 2):
+                dimension = ws.column_dimensions[column_letter(number)]
+                dimension.outlineLevel = 1
+                dimension.hidden = True
+            if first > 0:
+                ws.column_dimensions[column_letter(first)].collapsed = True
+        # openpyxl writes <sheetFormatPr outlineLevelCol> from this before it computes
+        # it from the columns, so it would be missing; Excel shows no outline bar then.
+        ws.column_dimensions.max_outline = 1
 
     def save(self, plans: Sequence[SheetPlan]) -> None:
         """Write every plan's sheet and save the workbook to its path, atomically."""

@@ -25,6 +25,7 @@ from octave_frames._exceptions import ArgumentError
 from octave_frames._fields import display_name
 from octave_frames.io._cells import MAX_CELL_CHARS, column_letter, fit_text, xml_text
 from octave_frames.io._infer import canonical_text
+from octave_frames.io._layout import SheetLayout
 from octave_frames.io._meta import FORMAT, blank_digest, dtype_spec, encode_label
 from octave_frames.io._sheetxml import ColumnPlan, SheetPlan, Styles
 
@@ -281,11 +282,21 @@ def table_plan(
     *,
     status_label: Hashable | None = None,
     freeze_after: int = 0,
+    layout: SheetLayout | None = None,
 ) -> tuple[SheetPlan, dict[str, Any]]:
     """Plan a sheet for ``frame`` (index as leading columns unless default) and its metadata.
 
+    Args:
+        name: The sheet's name.
+        frame: The frame to show.
+        cells: Builds the cell fragments.
+        status_label: The column whose cells are coloured by status, if any.
+        freeze_after: Leading columns (after the index) to keep frozen.
+        layout: Where the sheet shows each column and which to fold; frame order when None.
+
     Returns:
-        The sheet plan and the metadata document describing it.
+        The sheet plan and the metadata document describing it. The metadata lists
+        columns in sheet order; ``columns.frame_positions`` maps them back.
 
     """
     write_index = not index_is_default(frame.index)
@@ -304,8 +315,13 @@ def table_plan(
             pd.Series(index.get_level_values(k), index=range(len(frame)))
             for k in range(index.nlevels)
         ]
-    headers += [display_name(label) for label in frame.columns]
-    sources = [*levels, *(frame.iloc[:, j] for j in range(frame.shape[1]))]
+    if layout is None:
+        layout = SheetLayout(tuple(range(frame.shape[1])))
+    order = layout.order
+    if sorted(order) != list(range(frame.shape[1])):
+        raise ValueError(f"layout order {order!r} is not a permutation of the frame's columns")
+    headers += [display_name(frame.columns[j]) for j in order]
+    sources = [*levels, *(frame.iloc[:, j] for j in order)]
 
     plans: list[ColumnPlan] = []
     specs: list[dict[str, Any]] = []
@@ -330,7 +346,7 @@ def table_plan(
 
     status = None
     if status_label is not None:
-        found = [j for j, label in enumerate(frame.columns) if label == status_label]
+        found = [k for k, j in enumerate(order) if frame.columns[j] == status_label]
         status = found[0] + len(levels) if found else None
     frozen = len(levels) + freeze_after
     plan = SheetPlan(
@@ -339,6 +355,7 @@ def table_plan(
         rows=len(frame),
         freeze=f"{column_letter(frozen + 1)}2",
         status_column=status,
+        folded=tuple((first + len(levels), last + len(levels)) for first, last in layout.folded),
     )
     columns = frame.columns
     meta = {
@@ -352,7 +369,8 @@ def table_plan(
             "range": [index.start, index.step] if isinstance(index, pd.RangeIndex) else None,
         },
         "columns": {
-            "labels": [encode_label(label) for label in columns],
+            "labels": [encode_label(columns[j]) for j in order],
+            "frame_positions": list(order),
             "names": [encode_label(n) for n in columns.names],
             "dtype": dtype_spec(columns.dtype),
         },
