@@ -570,7 +570,8 @@ async def test_async_run_status_and_duplicate_callbacks_over_loopback() -> None:
     }
     status = by_request.json()
     assert status == by_run.json() | {"_metadata": status["_metadata"]}
-    assert status["data"]["result"] == sync_data and status["data"]["error"] is None
+    assert status["data"]["result"]["data"] == sync_data and status["data"]["error"] is None
+    assert status["data"]["result"]["found"] is True
     assert set(status["data"]) == {"requestId", "result", "error", "createdAt"}
     assert status["_metadata"]["usage"] == 1
     callback = receiver.bodies[0]
@@ -579,7 +580,8 @@ async def test_async_run_status_and_duplicate_callbacks_over_loopback() -> None:
         "agentRunOId": rid,
         "requestId": rid,
         "status": "succeeded",
-        "output": sync_data,
+        "result": status["data"]["result"],
+        "output": status["data"]["result"],
         "error": None,
     }
     assert sim.counters.callbacks_sent == 2 and sim.counters.billed == 2
@@ -597,12 +599,12 @@ async def test_async_run_in_process_is_pending_until_its_latency_passes() -> Non
             await wait_for(lambda: len(receiver.bodies) == 1)
             late = (await c.get(ASYNC_STATUS_PATH, params={"requestId": rid}, headers=KEY)).json()
     assert early["data"]["result"] is None and early["data"]["error"] is None
-    assert late["data"]["result"]["emails"]
+    assert late["data"]["result"]["data"]["emails"]
 
 
 async def test_async_unmatched_contact_fails_with_no_match_and_is_free() -> None:
-    """An unmatched contact's job ends with an error "No match…", a failed callback, no charge."""
-    sim, receiver = make(), Receiver()
+    """With data-only results an unmatched job ends with error "No match…", failed, free."""
+    sim, receiver = make(async_result="data"), Receiver()
     with serve(receiver) as hook:
         async with client(sim) as c:
             body = {**contact(email="ghost@x.invalid"), "callbackUrl": hook}

@@ -1,15 +1,21 @@
-"""The simulator's ASGI application: a six-route router over raw ASGI."""
+"""The simulator's ASGI application: a small router over raw ASGI.
+
+Every billable route is one :class:`Endpoint` declaration (how its body is checked, which
+ids are unknown, how a success is written); the sync and async handlers, faults, limits,
+billing and jobs are shared by all of them.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import anyio
 
-from .._constants import ASYNC_RUN_PATH, ASYNC_STATUS_PATH, SEQUENCE_PATH, VALIDATE_PATH
 from ._content import Hash, canonical, sequence_data
+from ._headless import headless_data, headless_problem
 from ._http import (
     Receive,
     Reply,
@@ -26,13 +32,81 @@ from ._http import (
     send_reply,
     unless_disconnected,
 )
-from ._jobs import AsyncRuns, latency_for
+from ._jobs import NO_MATCH, AsyncRuns, envelope, latency_for
+from ._paths import (
+    ASYNC_HEADLESS_PATH,
+    ASYNC_RUN_PATH,
+    ASYNC_STATUS_PATH,
+    COUNTERS_PATH,
+    HEADLESS_PATH,
+    RESET_PATH,
+    SEQUENCE_PATH,
+    VALIDATE_PATH,
+    WORKFLOW_RUN_PATH,
+    WORKFLOW_STATUS_PATH,
+)
 from ._state import Decision, State
+from ._workflows import is_unknown_workflow, workflow_output, workflow_problem
 
-__all__ = ["App"]
+__all__ = ["ENDPOINTS", "App", "Endpoint"]
 
-_AGENT_PATHS = frozenset({SEQUENCE_PATH, ASYNC_RUN_PATH})
 _NOT_JSON = object()
+Produce = Callable[[Mapping[str, Any], Hash, int], tuple[Any, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One billable POST route: what it runs, how its body is checked and answered."""
+
+    kind: Literal["agent", "headless", "workflow"]
+    asynchronous: bool
+    problem: Callable[[object], str | None]
+    produce: Produce
+    unknown: str | None = None
+    unmatched: bool = False
+
+    def is_unknown(self, body: Mapping[str, Any]) -> bool:
+        """Whether the body names an agent or workflow the workspace does not have."""
+        if self.kind == "agent":
+            return is_unknown_agent(body)
+        return self.kind == "workflow" and is_unknown_workflow(body)
+
+
+def _sequence(body: Mapping[str, Any], h: Hash, steps: int) -> tuple[Any, str]:
+    return sequence_data(body, h, steps), f"Generated a {steps}-step sequence"
+
+
+def _headless(body: Mapping[str, Any], h: Hash, _steps: int) -> tuple[Any, str]:
+    return headless_data(body, h)
+
+
+ENDPOINTS: Mapping[str, Endpoint] = {
+    SEQUENCE_PATH: Endpoint(
+        "agent",
+        False,
+        lambda b: agent_body_problem(b, async_run=False),
+        _sequence,
+        "Agent not found",
+        unmatched=True,
+    ),
+    ASYNC_RUN_PATH: Endpoint(
+        "agent",
+        True,
+        lambda b: agent_body_problem(b, async_run=True),
+        _sequence,
+        "Agent not found",
+        unmatched=True,
+    ),
+    HEADLESS_PATH: Endpoint(
+        "headless", False, lambda b: headless_problem(b, async_run=False), _headless
+    ),
+    ASYNC_HEADLESS_PATH: Endpoint(
+        "headless", True, lambda b: headless_problem(b, async_run=True), _headless
+    ),
+    WORKFLOW_RUN_PATH: Endpoint(
+        "workflow", True, workflow_problem, workflow_output, "Workflow not found"
+    ),
+}
 
 
 def _json(raw: bytes) -> Any:
@@ -47,10 +121,10 @@ class App:
 
     def __init__(self, state: State) -> None:
         self._state = state
-        self._async = AsyncRuns(state)
+        self.jobs = AsyncRuns(state)
         self._routes: dict[tuple[str, str], Callable[[Request], Awaitable[Reply]]] = {
-            ("POST", ASYNC_RUN_PATH): self._async_run,
-            ("GET", ASYNC_STATUS_PATH): self._async_status,
+            ("GET", ASYNC_STATUS_PATH): self._agent_status,
+            ("GET", WORKFLOW_STATUS_PATH): self._workflow_status,
             ("GET", VALIDATE_PATH): self._validate,
         }
 
@@ -62,17 +136,21 @@ class App:
         if scope["type"] != "http":
             return
         path = scope["path"].rstrip("/")
-        agent = scope["method"] == "POST" and path in _AGENT_PATHS
+        if path in (COUNTERS_PATH, RESET_PATH):
+            await self._own(scope, receive, send)
+            return
+        endpoint = ENDPOINTS.get(path) if scope["method"] == "POST" else None
         state = self._state
-        state.count_request(agent=agent)
-        if agent:
+        state.count_request(agent=endpoint is not None)
+        if endpoint is not None:
             state.enter()
         try:
             request = await read_request(scope, receive)
             if request is None:
                 return
-            if agent and path == SEQUENCE_PATH:
-                reply = await unless_disconnected(receive, lambda: self._sequence(request))
+            if endpoint is not None:
+                run = self._run_async if endpoint.asynchronous else self._run_sync
+                reply = await unless_disconnected(receive, lambda: run(request, endpoint))
                 if reply is None:
                     return
             else:
@@ -80,15 +158,37 @@ class App:
             state.count_status(reply.status)
             await send_reply(send, reply)
         finally:
-            if agent:
+            if endpoint is not None:
                 state.leave()
+
+    async def _own(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve ``/_simulator/…``: no auth, not billed, not counted."""
+        request = await read_request(scope, receive)
+        if request is None:
+            return
+        if request.path == COUNTERS_PATH and request.method == "GET":
+            detail = request.query.get("polls_by_id", ["0"])[0] not in ("0", "false", "")
+            reply = Reply(200, self._state.snapshot().to_json(polls_by_id=detail))
+        elif request.path == RESET_PATH and request.method == "POST":
+            self.reset()
+            reply = Reply(200, {"reset": True})
+        else:
+            reply = error(
+                405, "simulator", f"Method {request.method} not allowed on {request.path}"
+            )
+        await send_reply(send, reply)
+
+    def reset(self) -> None:
+        """Forget all state and stop pending callbacks."""
+        self.jobs.cancel_callbacks()
+        self._state.reset()
 
     async def _dispatch(self, request: Request) -> Reply:
         handler = self._routes.get((request.method, request.path))
         if handler is not None:
             return await handler(request)
         rid = self._state.new_request_id()
-        known = {p for _, p in self._routes} | {SEQUENCE_PATH}
+        known = {p for _, p in self._routes} | set(ENDPOINTS)
         if request.path in known:
             return error(405, rid, f"Method {request.method} not allowed on {request.path}")
         return error(404, rid, f"No route for {request.method} {request.path}")
@@ -98,7 +198,7 @@ class App:
         return key if key in self._state.config.api_keys else None
 
     def _admit(
-        self, request: Request, *, async_run: bool
+        self, request: Request, endpoint: Endpoint
     ) -> Reply | tuple[dict[str, Any], Hash, Decision]:
         """Auth, validation, unknown agent, then the state's fault/limit/billing pipeline."""
         state, cfg = self._state, self._state.config
@@ -108,21 +208,25 @@ class App:
         key = self._authorised(request)
         if key is None:
             return error(401, state.new_request_id())
-        problem = agent_body_problem(body, async_run=async_run)
+        problem = endpoint.problem(body)
         if problem is not None:
             return error(400, state.new_request_id(), f"Bad request: {problem}")
-        if is_unknown_agent(body):
-            return error(404, state.new_request_id(), "Agent not found")
+        if endpoint.is_unknown(body):
+            return error(404, state.new_request_id(), endpoint.unknown)
         h = Hash(body, cfg.seed)
-        unmatched = is_unmatched(body, h, cfg.not_found_rate)
-        decision = state.admit(key, canonical(body), unmatched=unmatched)
+        unmatched = endpoint.unmatched and is_unmatched(body, h, cfg.not_found_rate)
+        # Money paid twice is the same client request billed twice: the client's own id
+        # says which requests are the same; without one, the body does.
+        billing_key = request.headers.get("x-external-request-id") or canonical(body)
+        prefix = AsyncRuns.prefix(endpoint.kind) if endpoint.asynchronous else None
+        decision = state.admit(key, billing_key, unmatched=unmatched, job_prefix=prefix)
         refusal = _refusal(decision)
         if refusal is not None:
             return refusal
         return body, h, decision
 
-    async def _sequence(self, request: Request) -> Reply:
-        admitted = self._admit(request, async_run=False)
+    async def _run_sync(self, request: Request, endpoint: Endpoint) -> Reply:
+        admitted = self._admit(request, endpoint)
         if isinstance(admitted, Reply):
             return admitted
         body, h, decision = admitted
@@ -135,31 +239,45 @@ class App:
             return error(504, rid, "Agent run timed out")
         await anyio.sleep(latency_for(h, *cfg.latency))
         if decision.outcome == "not_found":
-            message = "No match found for this contact"
-            envelope = {"_metadata": metadata(rid, 0, message), "found": False, "data": None}
-            return Reply(200, {**envelope, "message": message})
-        data = sequence_data(body, h, cfg.steps)
-        message = f"Generated a {cfg.steps}-step sequence"
-        return Reply(
-            200,
-            {
-                "_metadata": metadata(rid, cfg.cost_per_call, message),
-                "found": True,
-                "message": message,
-                "data": data,
-            },
-        )
+            meta = metadata(rid, 0, NO_MATCH)
+            return Reply(
+                200, {"_metadata": meta, "found": False, "message": NO_MATCH, "data": None}
+            )
+        data, message = endpoint.produce(body, h, cfg.steps)
+        return Reply(200, envelope(rid, cfg.cost_per_call, message, data))
 
-    async def _async_run(self, request: Request) -> Reply:
-        admitted = self._admit(request, async_run=True)
+    async def _run_async(self, request: Request, endpoint: Endpoint) -> Reply:
+        admitted = self._admit(request, endpoint)
         if isinstance(admitted, Reply):
             return admitted
-        return self._async.submit(*admitted)
+        body, h, decision = admitted
+        cfg = self._state.config
+        if decision.outcome == "error":
+            return error(decision.status, decision.request_id)
+        job = self.jobs.submit(
+            endpoint.kind, body, decision, lambda: endpoint.produce(body, h, cfg.steps)
+        )
+        if decision.outcome == "hang":
+            # The job was accepted (and billed) but its id never reaches the client: a
+            # retry of this submission is a second job, paid twice.
+            await anyio.sleep(cfg.hang_seconds)
+            return error(504, job.request_id, "Gateway timeout")
+        if endpoint.kind == "workflow":
+            started = {"jobOId": job.request_id, "message": "Workflow run started"}
+            return Reply(200, {**started, "status": "pending"})
+        message = "Agent run started" if endpoint.kind == "agent" else "Email generation started"
+        pending = {"requestId": job.request_id, "message": message, "agentOId": job.oid}
+        return Reply(200, {"status": "pending", **pending})
 
-    async def _async_status(self, request: Request) -> Reply:
+    async def _agent_status(self, request: Request) -> Reply:
         if self._authorised(request) is None:
             return error(401, self._state.new_request_id())
-        return self._async.status(request)
+        return self.jobs.status(request, kind="agent")
+
+    async def _workflow_status(self, request: Request) -> Reply:
+        if self._authorised(request) is None:
+            return error(401, self._state.new_request_id())
+        return self.jobs.status(request, kind="workflow")
 
     async def _validate(self, request: Request) -> Reply:
         if self._authorised(request) is None:

@@ -31,7 +31,7 @@ from ._catalog import (
     Persona,
 )
 
-__all__ = ["Hash", "canonical", "merged_step_text", "sequence_data"]
+__all__ = ["Format", "Hash", "canonical", "merged_step_text", "sequence_data"]
 
 _T = TypeVar("_T")
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -80,27 +80,31 @@ def merged_step_text(spec: object, step: int) -> str:
     return "\n\n".join(str(p) for p in parts if p is not None and str(p) != "")
 
 
-class _Format:
+class Format:
     """Inline and paragraph markup for one ``outputFormat``."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
 
     def t(self, raw: str) -> str:
+        """Return plain text escaped for the format."""
         return html.escape(raw, quote=False) if self.kind == "html" else raw
 
     def emph(self, raw: str) -> str:
+        """Return text emphasised (bold) in the format."""
         if self.kind == "html":
             return f"<strong>{self.t(raw)}</strong>"
         return f"**{raw}**" if self.kind == "markdown" else raw
 
     def paras(self, *paragraphs: str) -> str:
+        """Join non-empty paragraphs the way the format separates them."""
         kept = [p for p in paragraphs if p]
         if self.kind == "html":
             return "".join(f"<p>{p}</p>" for p in kept)
         return "\n\n".join(kept)
 
     def lines(self, *lines: str) -> str:
+        """Join lines with the format's line break."""
         return ("<br>" if self.kind == "html" else "\n").join(self.t(x) for x in lines)
 
 
@@ -152,7 +156,7 @@ def sequence_data(payload: Mapping[str, Any], h: Hash, steps: int) -> dict[str, 
     product = h.pick(PRODUCTS, "product")
     persona, by_title = _persona_for(title, h)
     playbook = h.pick(PLAYBOOKS, "playbook")
-    fmt = _Format(str(payload.get("outputFormat") or "text"))
+    fmt = Format(str(payload.get("outputFormat") or "text"))
     ctx, instr = payload.get("runtimeContext"), payload.get("runtimeInstructions")
     offset = h.index(len(SUBJECTS), "subject")
     subjects = [s for s in SUBJECTS if first or "{first}" not in s]
@@ -232,7 +236,7 @@ def sequence_data(payload: Mapping[str, Any], h: Hash, steps: int) -> dict[str, 
 
 
 def _sections(
-    fmt: _Format,
+    fmt: Format,
     step: int,
     *,
     h: Hash,

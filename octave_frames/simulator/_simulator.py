@@ -84,5 +84,8 @@ class Simulator:
         self._state.script(n, "hang")
 
     def reset(self) -> None:
-        """Restore the starting state: counters, credits, limiter, scripts, jobs and RNG."""
-        self._state.reset()
+        """Restore the starting state: counters, credits, limiter, scripts, jobs and RNG.
+
+        Callbacks not yet delivered are cancelled.
+        """
+        self.app.reset()
