@@ -14,12 +14,18 @@ import pandas as pd
 
 from octave_frames._constants import SHEET_CONTACTS, SHEET_EMAILS, SHEET_METADATA, SHEET_RUN
 from octave_frames._exceptions import ArgumentError
-from octave_frames._report import RunReport, report_for
+from octave_frames._report import RunReport, remember, report_for
 from octave_frames._summary import summarize
 from octave_frames.io._identity import long_with_contact
 from octave_frames.io._layout import contacts_layout
 from octave_frames.io._read import Engine, open_book
 from octave_frames.io._restore import DtypeArg, frame_from_rows
+from octave_frames.io._runinfo import (
+    RUN_CREDITS_ITEM,
+    report_document,
+    report_from_document,
+    run_rows,
+)
 from octave_frames.io._sheetxml import Book, SheetPlan
 from octave_frames.io._write import CellWriter, FitStats, metadata_plan, table_plan
 
@@ -113,8 +119,13 @@ def read_excel(
     finally:
         book.close()
     own = meta if meta is not None and meta.get("sheet") == name and header == 0 else None
-    frame = frame_from_rows(rows, own, header=header, nrows=nrows, dtype=dtype)
-    return _select(frame, usecols)
+    frame = _select(frame_from_rows(rows, own, header=header, nrows=nrows, dtype=dtype), usecols)
+    run = None if own is None else own.get("run")
+    report = None if run is None else report_from_document(run)
+    if report is not None:
+        # So read_excel -> to_excel keeps the Run sheet's settings, and summary() its facts.
+        remember(frame, report)
+    return frame
 
 
 def _sheet(names: Sequence[str], wanted: str | int, meta: Mapping[str, Any] | None) -> str:
@@ -231,6 +242,34 @@ def to_excel(
         book.close()
 
 
+def _run_table(
+    frame: pd.DataFrame, prefix: str, report: RunReport | None, stats: FitStats
+) -> pd.DataFrame:
+    """The Run sheet: the summary, this run's credits, cell fixes, then the settings block."""
+    items = list(summarize(frame, prefix=prefix, report=report).to_frame().itertuples(index=False))
+    extra = run_rows(report)
+    credits = [k for k, (item, _) in enumerate(items) if item == "credits spent"]
+    at = credits[0] + 1 if credits else len(items)
+    rows: list[tuple[str, object]] = [(str(item), value) for item, value in items[:at]]
+    rows += [row for row in extra if row[0] == RUN_CREDITS_ITEM]
+    rows += [(str(item), value) for item, value in items[at:]]
+    rows += [
+        (item, count)
+        for item, count in (
+            ("cells cut to 32,767 characters", stats.truncated),
+            ("cells with control characters removed", stats.cleaned),
+        )
+        if count
+    ]
+    rows += [row for row in extra if row[0] != RUN_CREDITS_ITEM]
+    return pd.DataFrame(
+        {
+            "item": pd.array([item for item, _ in rows], dtype="string"),
+            "value": pd.Series([value for _, value in rows], dtype=object),
+        }
+    )
+
+
 def _write(
     book: Book,
     frame: pd.DataFrame,
@@ -257,16 +296,7 @@ def _write(
         long, anchor = long_with_contact(frame, prefix=prefix)
         plans.append(table_plan(names["emails"], long, cells, freeze_after=anchor)[0])
     if names["run"] is not None:
-        run = summarize(frame, prefix=prefix, report=report).to_frame()
-        fixes = [
-            ("cells cut to 32,767 characters", stats.truncated),
-            ("cells with control characters removed", stats.cleaned),
-        ]
-        extra = pd.DataFrame(
-            {"item": [k for k, v in fixes if v], "value": [v for _, v in fixes if v]}
-        )
-        run = pd.concat([run, extra.astype({"item": "string", "value": object})], ignore_index=True)
-        plans.append(table_plan(names["run"], run, cells)[0])
+        plans.append(table_plan(names["run"], _run_table(frame, prefix, report, stats), cells)[0])
     if stats.truncated or stats.cleaned:
         log.warning(
             "%s: %d cell(s) cut to Excel's 32,767 characters, %d with control characters removed",
@@ -274,6 +304,8 @@ def _write(
             stats.truncated,
             stats.cleaned,
         )
+    if report is not None:
+        meta["run"] = report_document(report)
     document = json.dumps(meta, separators=(",", ":"), allow_nan=False)
     plans.append(metadata_plan(SHEET_METADATA, document, cells))
     book.save(plans)

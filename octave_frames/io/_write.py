@@ -116,12 +116,12 @@ class CellWriter:
         serial = excel_serial(stamp.to_pydatetime())  # type: ignore[no-untyped-call]
         return f"{style}><v>{serial!r}</v></c>"
 
-    def any(self, value: object) -> str | None:
+    def any(self, value: object, wrap: bool = False) -> str | None:
         """Fragment of one value of an object column, by its Python type."""
         if value is None or value is pd.NA or value is pd.NaT:
             return None
         if isinstance(value, str):
-            return self.text(value) if value else None
+            return self.text(value, wrap) if value else None
         if isinstance(value, bool | np.bool_):
             return f' t="b"><v>{int(value)}</v></c>'
         if isinstance(value, int | float | np.integer | np.floating):
@@ -219,9 +219,16 @@ def _convert(series: pd.Series, cells: CellWriter) -> _Column:
                 v if m else json.dumps(v, ensure_ascii=False)
                 for v, m in zip(values, missing, strict=True)
             ]
-    out = [None if m else cells.any(v) for v, m in zip(values, missing, strict=True)]
+    # Mixed columns (the Run sheet's values) wrap cell by cell: only the long texts.
+    wraps = [isinstance(v, str) and _wraps(v) for v in values]
+    out = [None if m else cells.any(v, w) for v, m, w in zip(values, missing, wraps, strict=True)]
     shown = [None if m else v for v, m in zip(values, missing, strict=True)]
-    return _Column(out, spec, extras, _lengths(shown))
+    return _Column(out, spec, extras, _lengths(shown), any(wraps))
+
+
+def _wraps(text: str) -> bool:
+    """Tell whether a text is long or multi-line enough to wrap in its cell."""
+    return "\n" in text or len(text) > _WRAP_AT
 
 
 def _serials(
