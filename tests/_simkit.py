@@ -56,6 +56,7 @@ class Receiver:
     def __init__(self, fail_first: int = 0, fail_status: int = 503) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.arrived: list[float] = []
+        self.tried: list[float] = []
         self.attempts = 0
         self._fail_first = fail_first
         self._fail_status = fail_status
@@ -69,6 +70,7 @@ class Receiver:
             message = await receive()
             raw, more = raw + message.get("body", b""), message.get("more_body", False)
         self.attempts += 1
+        self.tried.append(time.monotonic())
         status = self._fail_status if self.attempts <= self._fail_first else 200
         if status == 200:
             self.bodies.append(json.loads(raw))

@@ -32,7 +32,7 @@ jobs); add ?polls_by_id=1 for the polls of each job. They are printed on stop to
   credits_remaining     the balance now
   in_flight, max_in_flight_seen   billable requests open now / at most
   submissions           async jobs accepted (agent runs, headless emails, workflows)
-  polls                 status requests; polls_per_job_max / _mean per job submitted
+  polls                 status requests naming an id; polls_per_job_max / _mean per job
   callbacks_sent        callback POSTs the receiver accepted (2xx), duplicates included
   callbacks_failed      callback POSTs that failed (then retried with backoff)
   callbacks_abandoned   callbacks given up after every retry failed

@@ -162,7 +162,7 @@ class SimulatorCounters:
         in_flight: Billable requests open right now.
         max_in_flight_seen: The most billable requests ever open at once.
         submissions: Async jobs accepted (agent runs, headless emails, workflows).
-        polls: Status requests (``GET …/status``) answered, known ids or not.
+        polls: Status requests (``GET …/status``) naming an id, known or not.
         polls_by_id: Job id -> status requests for it (only jobs polled at least once).
         callbacks_sent: Callback POSTs the receiver accepted (2xx), duplicates included.
         callbacks_failed: Callback POSTs that failed (connection error, timeout, non-2xx);
