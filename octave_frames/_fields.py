@@ -1,274 +1,139 @@
-"""Which column feeds which request field, and finding columns by name.
+"""Which column feeds which request field: headers first, then a sample of the values.
 
-Headers are matched against :data:`FIELD_SYNONYMS` after normalising both sides:
-case-folded, every character that is not a letter or digit dropped. So ``"E-mail"``,
-``" EMAIL "`` and ``"email"`` all match ``"Email"``; ``"first_name"`` and ``"FIRST NAME"``
-match ``"First Name"``. The API's own names match too (``"firstName"`` normalises like
-``"First Name"``). MultiIndex headers are matched on their levels joined with a space
-(``("Company", "Name")`` reads as ``"Company Name"``).
+Explicit ``fields=`` entries always win (``None`` keeps a field out). Every other field is
+detected by :func:`detect_fields`, which reads each header, samples its values, and takes
+the best column whose values do not contradict the field.
 
-+-----------------+--------------------------------------------------------------------+
-| field           | headers, best first                                                |
-+=================+====================================================================+
-| email           | Email, Work Email, Business Email, Email Address,                  |
-|                 | Work Email Address, Contact Email, Person Email, Primary Email     |
-+-----------------+--------------------------------------------------------------------+
-| firstName       | First Name, Given Name, First, FName, Forename                     |
-+-----------------+--------------------------------------------------------------------+
-| lastName        | Last Name, Surname, Family Name, Last, LName                       |
-+-----------------+--------------------------------------------------------------------+
-| jobTitle        | Job Title, Title, Position, Role, Job Position, Job Role           |
-+-----------------+--------------------------------------------------------------------+
-| companyDomain   | Company Domain, Domain, Website, Company Website, Company URL,     |
-|                 | Website URL, Company Domain Name                                   |
-+-----------------+--------------------------------------------------------------------+
-| companyName     | Company Name, Company, Account Name, Organization, Organisation,   |
-|                 | Organization Name, Employer, Company Name for Emails               |
-+-----------------+--------------------------------------------------------------------+
-| linkedInProfile | LinkedIn Profile, LinkedIn URL, LinkedIn, Person Linkedin Url,     |
-|                 | LinkedIn Profile URL, Contact LinkedIn URL                         |
-+-----------------+--------------------------------------------------------------------+
-| crmContactId    | CRM Contact ID, Contact ID, Salesforce Contact ID,                 |
-|                 | SFDC Contact ID, HubSpot Contact ID                                |
-+-----------------+--------------------------------------------------------------------+
-| crmLeadId       | CRM Lead ID, Lead ID, Salesforce Lead ID, SFDC Lead ID             |
-+-----------------+--------------------------------------------------------------------+
-| crmAccountId    | CRM Account ID, Account ID, Salesforce Account ID,                 |
-|                 | SFDC Account ID, HubSpot Company ID, Company ID                    |
-+-----------------+--------------------------------------------------------------------+
+**Headers.** A header is compared after normalising (rules in :mod:`._headers`): case,
+spaces and punctuation do not matter (``" E-MAIL "``, ``first_name``, ``firstName``);
+numbers and Google's ``- Value`` are dropped (``E-mail 1 - Value``, ``E-mail 2 Address``,
+lower numbers first); entity prefixes are read, not required (``Contact: First Name``,
+``Lead Email``, ``Contacts.Email``, ``Person - Email - Work``); ``Account`` /
+``Company`` / ``Organization`` words make company fields (``Account Website``,
+``Organization 1 - Name``). MultiIndex headers are read on their levels joined with a space.
+The headers below match exactly and score highest, in this order:
 
-A bare ``"URL"`` is deliberately absent: it is as often a LinkedIn URL as a website,
-and ``"Company Linkedin Url"`` (Apollo) matches nothing, so a company page is never sent
-as the person's profile.
++-----------------+------------------------------------------------------------------+
+| field           | headers, best first                                              |
++=================+==================================================================+
+| email           | Email, Work Email, Business Email, Email Address,                |
+|                 | Work Email Address, Contact Email, Person Email, Primary Email,  |
+|                 | Professional Email, Corporate Email, Lead Email,                 |
+|                 | Email Addresses, Primary Email Address, Business Email Address,  |
+|                 | Mail                                                             |
++-----------------+------------------------------------------------------------------+
+| firstName       | First Name, Given Name, First, FName, Forename                   |
++-----------------+------------------------------------------------------------------+
+| lastName        | Last Name, Surname, Family Name, Last, LName                     |
++-----------------+------------------------------------------------------------------+
+| jobTitle        | Job Title, Title, Position, Role, Job Position, Job Role,        |
+|                 | Designation, Current Job Title, Current Position, Current Title, |
+|                 | Organization Title, LinkedIn Job Title, Occupation               |
++-----------------+------------------------------------------------------------------+
+| companyDomain   | Company Domain, Domain, Website, Company Website, Company URL,   |
+|                 | Website URL, Company Domain Name, Domain Name, Web Page,         |
+|                 | Account Website, Organization Website, Company Website URL,      |
+|                 | Homepage                                                         |
++-----------------+------------------------------------------------------------------+
+| companyName     | Company Name, Company, Account Name, Organization, Organisation, |
+|                 | Organization Name, Employer, Company Name for Emails,            |
+|                 | Current Company, Account, Associated Company, Business Name,     |
+|                 | Company / Account                                                |
++-----------------+------------------------------------------------------------------+
+| linkedInProfile | LinkedIn Profile, LinkedIn URL, LinkedIn, Person Linkedin Url,   |
+|                 | LinkedIn Profile URL, Contact LinkedIn URL,                      |
+|                 | LinkedIn Contact Profile URL, LinkedIn Profile Link,             |
+|                 | Profile URL, Default Profile URL, Public Profile URL,            |
+|                 | LinkedIn Public URL                                              |
++-----------------+------------------------------------------------------------------+
+| crmContactId    | CRM Contact ID, Contact ID, Salesforce Contact ID,               |
+|                 | SFDC Contact ID, HubSpot Contact ID, Contact Record ID,          |
+|                 | Person ID, Converted Contact ID                                  |
++-----------------+------------------------------------------------------------------+
+| crmLeadId       | CRM Lead ID, Lead ID, Salesforce Lead ID, SFDC Lead ID           |
++-----------------+------------------------------------------------------------------+
+| crmAccountId    | CRM Account ID, Account ID, Salesforce Account ID,               |
+|                 | SFDC Account ID, HubSpot Company ID, Company ID,                 |
+|                 | Associated Company ID, Organization ID, Converted Account ID     |
++-----------------+------------------------------------------------------------------+
 
-When several columns match one field, the best-ranked header wins (the order above), then
-the leftmost column; the columns passed over are logged. Two columns with the same label
-cannot be told apart, so using such a label raises :class:`ColumnError`. Columns that
-octave_frames itself writes (``octave_*``, ``email_<n>_*``, ``product_*``, ``persona_*``,
-``playbook_*``, ``output_type``) are never auto-detected.
+Beyond the table, a header is read as *entity + qualifier + core*: the core must be a
+known word for the field (``email``, ``mail``, ``first name``, ``title``, ``designation``,
+``website``, ``domain``, ``linkedin url``, ``profile url``, ``id``, ``record id``).
+Never a field, whatever the values:
+
+- headers about an email property or another record: ``Email Status``, ``Email Verified``,
+  ``Email Opt Out``, ``Email Bounced``, ``Email Sent Count``, ``Primary Email Source``,
+  ``E-mail 1 - Type``, anything with ``Owner``, ``Assistant``, ``Manager``, ``Created By``,
+  ``Deal``, ``Opportunity``, ``Phonetic``, ``Previous`` ...;
+- a company's email (``Company Email``) or LinkedIn page (``Company Linkedin Url``,
+  ``LinkedIn Company Profile URL``), a personal website, and social pages as a domain;
+- ids and profile pages of data vendors (``Apollo Contact Id``, ``ZoomInfo Contact Profile
+  URL``): they are not CRM ids or LinkedIn profiles.
+
+Id headers that name no record (HubSpot's ``Record ID``, ``Salesforce ID``) feed
+``crmContactId``, or ``crmLeadId`` in a lead export (a ``Lead Owner`` column, or mostly
+``Lead``-prefixed headers); Salesforce key prefixes in the values override that (``003``
+contact, ``00Q`` lead, ``001`` account). A bare ``Id`` is taken only with Salesforce ids.
+A bare ``URL`` / ``Link`` / ``Profile`` is a LinkedIn profile or a website as the values
+say (LinkedIn's connections export calls the profile ``URL``).
+
+**Values.** Up to 200 non-empty cells per column are sampled, always the same ones (the
+first rows and rows spread evenly over the rest), so a 100,000-row frame costs what a
+600-row one does. A column is never taken when a clear majority (60%) of its sampled values
+do not have the field's shape: emails for ``email``; ``linkedin.com/in/`` URLs for
+``linkedInProfile`` (a ``linkedin.com/company/`` page is not one); websites or domains for
+``companyDomain``; names (no digits, at most four words) for first and last names; text
+that is not mostly salutations for ``jobTitle`` (Outlook's ``Title`` holds ``Mr``/``Ms``);
+one token with a digit for ids. A header-matched column with no values at all is taken on
+its header (for ``email`` too: it sends nothing, so it cannot write to a wrong person).
+Without a matching header, only two fields are taken from values alone, and strictly: an
+email column needs at least 90% email-shaped and 80% distinct values over at least 3 cells
+(a column of owners' addresses repeats) and a header that names no one else; a LinkedIn
+profile column 80% profile URLs.
+
+**Choosing.** Among several email columns a header saying work / business / professional
+wins, then the column whose addresses are less often free-mail (gmail.com, outlook.com ...),
+then headers not saying personal / secondary, then the better header, then the leftmost.
+Other fields take the best header score (raised by the share of fitting values), then the
+leftmost. A column feeds one field. :class:`FieldDetection` says which column was taken
+and why, and which were passed over; the passed-over ones are logged. Two columns with the
+same label cannot be told apart, so using such a label raises :class:`ColumnError`. Columns
+that octave_frames itself writes (``octave_*``, ``email_<n>_*``, ``product_*``,
+``persona_*``, ``playbook_*``, ``output_type``) are never auto-detected.
 """
 
 from __future__ import annotations
 
-import difflib
-import logging
-import re
 from collections.abc import Hashable, Mapping
-from types import MappingProxyType
-from typing import Final
 
 import pandas as pd
 
-from ._constants import REQUEST_FIELDS
-from ._exceptions import ArgumentError, ColumnError
+from ._columns import ColumnFinder, display_name, normalize_header
+from ._detect import FieldDetection, detect_fields
+from ._headers import FIELD_SYNONYMS, check_field_name
 
 __all__ = [
     "FIELD_SYNONYMS",
     "ColumnFinder",
+    "FieldDetection",
     "check_field_name",
+    "detect_fields",
     "display_name",
     "normalize_header",
     "resolve_fields",
 ]
 
-log = logging.getLogger("octave_frames")
-
-#: Request field -> the headers that feed it, best first (see the module doc).
-FIELD_SYNONYMS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
-    {
-        "email": (
-            "Email",
-            "Work Email",
-            "Business Email",
-            "Email Address",
-            "Work Email Address",
-            "Contact Email",
-            "Person Email",
-            "Primary Email",
-        ),
-        "firstName": ("First Name", "Given Name", "First", "FName", "Forename"),
-        "lastName": ("Last Name", "Surname", "Family Name", "Last", "LName"),
-        "jobTitle": ("Job Title", "Title", "Position", "Role", "Job Position", "Job Role"),
-        "companyDomain": (
-            "Company Domain",
-            "Domain",
-            "Website",
-            "Company Website",
-            "Company URL",
-            "Website URL",
-            "Company Domain Name",
-        ),
-        "companyName": (
-            "Company Name",
-            "Company",
-            "Account Name",
-            "Organization",
-            "Organisation",
-            "Organization Name",
-            "Employer",
-            "Company Name for Emails",
-        ),
-        "linkedInProfile": (
-            "LinkedIn Profile",
-            "LinkedIn URL",
-            "LinkedIn",
-            "Person Linkedin Url",
-            "LinkedIn Profile URL",
-            "Contact LinkedIn URL",
-        ),
-        "crmContactId": (
-            "CRM Contact ID",
-            "Contact ID",
-            "Salesforce Contact ID",
-            "SFDC Contact ID",
-            "HubSpot Contact ID",
-        ),
-        "crmLeadId": ("CRM Lead ID", "Lead ID", "Salesforce Lead ID", "SFDC Lead ID"),
-        "crmAccountId": (
-            "CRM Account ID",
-            "Account ID",
-            "Salesforce Account ID",
-            "SFDC Account ID",
-            "HubSpot Company ID",
-            "Company ID",
-        ),
-    }
-)
-
-_OUTPUT_COLUMN: Final = re.compile(
-    r"(?:octave_|email_\d+_|product_|persona_|playbook_).*|output_type", re.IGNORECASE
-)
-
-
-def normalize_header(name: str) -> str:
-    """Case-fold ``name`` and keep only its letters and digits.
-
-    Example:
-        >>> normalize_header(" Work E-mail ")
-        'workemail'
-
-    """
-    return "".join(ch for ch in name.casefold() if ch.isalnum())
-
-
-# Normalised header -> (field, rank); rank orders the synonyms of one field.
-_SYNONYM_INDEX: Final[Mapping[str, tuple[str, int]]] = MappingProxyType(
-    {
-        normalize_header(header): (field, rank)
-        for field, headers in FIELD_SYNONYMS.items()
-        for rank, header in enumerate(headers)
-    }
-)
-
-
-def display_name(label: Hashable) -> str:
-    """How a column label reads in messages, templates and headers.
-
-    Example:
-        >>> display_name(("Company", "", "Name")), display_name(3)
-        ('Company Name', '3')
-
-    """
-    if isinstance(label, tuple):
-        return " ".join(str(level) for level in label if str(level).strip())
-    return str(label)
-
-
-def _same(a: Hashable, b: Hashable) -> bool:
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):  # exotic labels whose == is not a truth value
-        return False
-
-
-class ColumnFinder:
-    """Find columns of one frame by label, with messages that name the nearest columns."""
-
-    def __init__(self, columns: pd.Index) -> None:
-        self.labels: list[Hashable] = list(columns)
-        self.names: list[str] = [display_name(label) for label in self.labels]
-
-    def nearest(self, label: Hashable, limit: int = 3) -> str:
-        """Describe the columns whose names come closest to ``label``, for an error message."""
-        wanted = display_name(label)
-        key = normalize_header(wanted)
-        same_key = [n for n in self.names if key and normalize_header(n) == key]
-        close = difflib.get_close_matches(wanted, self.names, n=limit, cutoff=0.5)
-        picks = list(dict.fromkeys([*same_key, *close]))[:limit]
-        if picks:
-            return "nearest: " + ", ".join(map(repr, picks))
-        shown = ", ".join(map(repr, self.names[:10])) + (", ..." if len(self.names) > 10 else "")
-        return f"the columns are: {shown}" if self.names else "the frame has no columns"
-
-    def duplicated(self, position: int) -> bool:
-        """Whether the label at ``position`` appears more than once."""
-        label = self.labels[position]
-        return sum(_same(other, label) for other in self.labels) > 1
-
-    def locate(self, label: Hashable, *, what: str) -> int:
-        """Position of the one column called ``label``.
-
-        An exact label wins; a string also matches a column whose :func:`display_name`
-        equals it (so ``"Company Name"`` finds ``("Company", "Name")``, ``"3"`` finds ``3``).
-
-        Raises:
-            ColumnError: No such column (naming the nearest), or the label is ambiguous.
-
-        """
-        found = [i for i, other in enumerate(self.labels) if _same(other, label)]
-        if not found and isinstance(label, str):
-            found = [i for i, name in enumerate(self.names) if name == label]
-        if len(found) == 1:
-            return found[0]
-        if found:
-            raise ColumnError(
-                f"{what}: column {label!r} appears {len(found)} times in the frame, so it is "
-                "ambiguous; rename the duplicates (e.g. df.loc[:, ~df.columns.duplicated()])"
-            )
-        raise ColumnError(f"{what}: no column {label!r}; {self.nearest(label)}")
-
-
-def check_field_name(key: object) -> str:
-    """Return ``key`` if it is a request field.
-
-    Raises:
-        ArgumentError: It is not; the message names the nearest request fields.
-
-    """
-    if isinstance(key, str) and key in REQUEST_FIELDS:
-        return key
-    text = str(key)
-    by_key = [f for f in REQUEST_FIELDS if normalize_header(f) == normalize_header(text)]
-    by_synonym = _SYNONYM_INDEX.get(normalize_header(text))
-    near = list(
-        dict.fromkeys(
-            [
-                *by_key,
-                *([by_synonym[0]] if by_synonym else []),
-                *difflib.get_close_matches(text, REQUEST_FIELDS, n=3, cutoff=0.5),
-            ]
-        )
-    )
-    hint = f"did you mean {', '.join(map(repr, near))}? " if near else ""
-    raise ArgumentError(
-        f"fields: {key!r} is not a request field; {hint}"
-        f"the request fields are {', '.join(REQUEST_FIELDS)}"
-    )
-
 
 def resolve_fields(
     frame: pd.DataFrame, fields: Mapping[str, Hashable] | None = None
 ) -> dict[str, Hashable]:
-    """Map request fields to the columns that feed them.
-
-    Explicit entries of ``fields`` win; a value of ``None`` keeps a field out of
-    auto-detection; every other request field is looked for among the headers with
-    :data:`FIELD_SYNONYMS` (rules in the module doc). A column named explicitly is not
-    auto-detected for another field.
+    """Map request fields to the columns that feed them: :func:`detect_fields`'s columns.
 
     Args:
         frame: The contacts.
-        fields: ``{request_field: column label or None}``.
+        fields: ``{request_field: column label or None}``; explicit entries win and
+            ``None`` keeps a field out of detection.
 
     Returns:
         ``{request_field: column label}`` in the order of ``REQUEST_FIELDS``.
@@ -279,51 +144,9 @@ def resolve_fields(
             used has a duplicated label.
 
     Example:
-        >>> frame = pd.DataFrame(columns=["Work Email", "First Name", "Notes"])
+        >>> frame = pd.DataFrame({"Work Email": ["ann@acme.com"], "First Name": ["Ann"]})
         >>> resolve_fields(frame, {"firstName": None})
         {'email': 'Work Email'}
 
     """
-    if fields is not None and not isinstance(fields, Mapping):
-        raise ArgumentError(
-            f"fields must be a dict such as {{'email': 'Work Email'}}, not {type(fields).__name__}"
-        )
-    finder = ColumnFinder(frame.columns)
-    explicit: dict[str, Hashable] = {}
-    removed: set[str] = set()
-    taken: set[int] = set()
-    for key, label in (fields or {}).items():
-        field = check_field_name(key)
-        if label is None:
-            removed.add(field)
-            continue
-        if not isinstance(label, Hashable):
-            raise ArgumentError(
-                f"fields[{field!r}] must be one column label, not {type(label).__name__}"
-            )
-        position = finder.locate(label, what=f"fields[{field!r}]")
-        taken.add(position)
-        explicit[field] = finder.labels[position]
-    candidates: dict[str, list[tuple[int, int]]] = {}
-    for position, name in enumerate(finder.names):
-        if position in taken or _OUTPUT_COLUMN.fullmatch(name):
-            continue
-        match = _SYNONYM_INDEX.get(normalize_header(name))
-        if match is None or match[0] in explicit or match[0] in removed:
-            continue
-        candidates.setdefault(match[0], []).append((match[1], position))
-    resolved = dict(explicit)
-    for field, found in candidates.items():
-        found.sort()
-        position = found[0][1]
-        label = finder.labels[position]
-        if finder.duplicated(position):
-            raise ColumnError(
-                f"fields: column {label!r} would feed {field!r} but appears more than once in "
-                f"the frame; rename the duplicates or pass fields={{{field!r}: None}}"
-            )
-        resolved[field] = label
-        if len(found) > 1:
-            passed = ", ".join(repr(finder.labels[p]) for _, p in found[1:])
-            log.info("field %s: using column %r over %s", field, label, passed)
-    return {field: resolved[field] for field in REQUEST_FIELDS if field in resolved}
+    return detect_fields(frame, fields).columns

@@ -1,4 +1,8 @@
-"""Tests for octave_frames._fields: the synonym table and resolve_fields."""
+"""Tests for octave_frames._fields: the synonym table, header rules and resolve_fields.
+
+Most tests here are about headers, so they use frames without rows (nothing to sample:
+columns are taken on their header). Value sniffing is tested in test_detect.py.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +26,8 @@ from octave_frames._fields import (
 
 
 def frame_with(*columns: object) -> pd.DataFrame:
-    """Build a one-row frame with the given column labels."""
-    return pd.DataFrame([["v"] * len(columns)], columns=list(columns))
+    """Build a frame without rows with the given column labels: headers only."""
+    return pd.DataFrame(columns=list(columns))
 
 
 HEADERS = [
@@ -84,11 +88,38 @@ def test_header_spellings_are_detected(header: str, field: str) -> None:
 
 @pytest.mark.parametrize(
     "header",
-    ["Company Linkedin Url", "URL", "Notes", "Email Status", "Secondary Email", "Name", "Id"],
+    [
+        "Company Linkedin Url",
+        "URL",
+        "Notes",
+        "Email Status",
+        "Email Opt Out",
+        "Email Verified",
+        "Email Bounced",
+        "Email Sent Count",
+        "Primary Email Source",
+        "E-mail 1 - Type",
+        "Contact Owner Email",
+        "Company Email",
+        "Name",
+        "Id",
+        "Apollo Contact Id",
+        "ZoomInfo Contact Profile URL",
+        "Phonetic First Name",
+        "Personal Website",
+        "Deal - Title",
+    ],
 )
 def test_unrelated_headers_are_not_detected(header: str) -> None:
-    """Headers that only look related (a company's LinkedIn page, a bare URL) feed nothing."""
+    """Headers that only look related (a status, a company page, a bare URL) feed nothing."""
     assert resolve_fields(frame_with(header)) == {}
+
+
+def test_one_row_of_junk_is_not_taken_on_its_header() -> None:
+    """Deliberately stricter than before: a value 'v' under 'Email' is no email, so no email."""
+    assert resolve_fields(pd.DataFrame({"Email": ["v"], "First Name": ["Ann"]})) == {
+        "firstName": "First Name"
+    }
 
 
 def test_api_names_match_their_first_synonym() -> None:
@@ -102,6 +133,13 @@ def test_synonyms_are_unambiguous() -> None:
     keys = [normalize_header(h) for headers in FIELD_SYNONYMS.values() for h in headers]
     assert len(keys) == len(set(keys))
     assert set(FIELD_SYNONYMS) == set(REQUEST_FIELDS)
+
+
+def test_every_synonym_reads_as_its_own_field() -> None:
+    """Each header of the table, alone in a frame, feeds exactly the field it is listed for."""
+    for field, headers in FIELD_SYNONYMS.items():
+        for header in headers:
+            assert resolve_fields(frame_with(header)) == {field: header}, header
 
 
 def test_docstring_table_lists_the_synonyms() -> None:
@@ -120,12 +158,13 @@ def test_docstring_table_lists_the_synonyms() -> None:
 
 
 def test_best_ranked_synonym_wins_and_the_rest_are_logged(caplog: pytest.LogCaptureFixture) -> None:
-    """With several candidates the best-ranked header wins whatever its position; it is logged."""
+    """Several candidates: a work email wins (new: it beat 'Email' before); the rest are logged."""
     frame = frame_with("Email Address", "Work Email", "Email")
     with caplog.at_level(logging.INFO, logger="octave_frames"):
-        assert resolve_fields(frame) == {"email": "Email"}
-    assert "'Work Email'" in caplog.text
+        assert resolve_fields(frame) == {"email": "Work Email"}
+    assert "'Email'" in caplog.text
     assert "'Email Address'" in caplog.text
+    assert resolve_fields(frame_with("Title", "Job Title")) == {"jobTitle": "Job Title"}
 
 
 def test_equal_rank_prefers_the_leftmost_column() -> None:
@@ -230,7 +269,7 @@ def test_multiindex_columns() -> None:
     columns = pd.MultiIndex.from_tuples(
         [("Contact", "Email"), ("Company", "Name"), ("Company", "Domain"), ("Notes", "")]
     )
-    frame = pd.DataFrame([["a@b.c", "Acme", "acme.com", "x"]], columns=columns)
+    frame = pd.DataFrame([["a@b.co", "Acme", "acme.com", "x"]], columns=columns)
     assert resolve_fields(frame) == {
         "email": ("Contact", "Email"),
         "companyDomain": ("Company", "Domain"),
@@ -243,19 +282,18 @@ def test_multiindex_columns() -> None:
         resolve_fields(frame, {"email": "Contact Emial"})
 
 
-def test_library_output_columns_are_never_detected(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Columns octave_frames writes are skipped even if a synonym would match them."""
-    index = dict(_fields._SYNONYM_INDEX)
-    for header in ("octaveemail", "email1email", "productname", "personaemail", "outputtype"):
-        index[header] = ("email", 0)
-    index["playbookname"] = ("companyName", 0)
-    monkeypatch.setattr(_fields, "_SYNONYM_INDEX", index)
-    frame = frame_with(
-        "octave_email", "email_1_email", "product_name", "persona_email", "output_type",
-        "playbook_name",
-    )  # fmt: skip
+def test_library_output_columns_are_never_detected() -> None:
+    """Columns octave_frames writes are skipped even when their header or values would match."""
+    columns = [
+        "octave_email", "email_1_email", "product_email", "persona_email", "output_type",
+        "playbook_website",
+    ]  # fmt: skip
+    emails = [f"person{i}@acme{i}.com" for i in range(5)]
+    frame = pd.DataFrame({c: emails for c in columns})
     assert resolve_fields(frame) == {}
-    assert resolve_fields(frame_with("octave_email", "Outputtype")) == {"email": "Outputtype"}
+    assert resolve_fields(pd.DataFrame({"octave_email": emails, "Mail": emails})) == {
+        "email": "Mail"
+    }
 
 
 def test_empty_frames() -> None:
