@@ -7,12 +7,12 @@ new accessor object on every ``df.octave`` access, so it holds nothing but the f
 from __future__ import annotations
 
 import os
-from typing import Any, Literal, Unpack
+from typing import Any, Literal
 
 import pandas as pd
 
 from ._longform import emails_long
-from ._options import SequenceKwargs
+from ._options import takes
 from ._report import report_for
 from ._sequence import asequence as _asequence
 from ._summary import Summary, summarize
@@ -23,7 +23,8 @@ from .io import to_excel as _to_excel
 __all__ = ["OctaveAccessor", "asequence", "sequence"]
 
 
-def sequence(frame: pd.DataFrame, **kwargs: Unpack[SequenceKwargs]) -> pd.DataFrame:
+@takes()
+def sequence(frame: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
     """Write an Octave email sequence for every contact row; return a new frame.
 
     Works the same in a script, a pipeline and a running Jupyter kernel. Answers are
@@ -31,9 +32,8 @@ def sequence(frame: pd.DataFrame, **kwargs: Unpack[SequenceKwargs]) -> pd.DataFr
     stopped and never pays twice for the same request.
 
     Args:
-        frame: One contact per row; fields are found from the headers.
-        **kwargs: See the README's argument table: ``agent``, ``context``,
-            ``instructions``, ``fields``, ``concurrency``, ``rate``, ``cache``, ...
+        frame: One contact per row; fields are found from the headers and values.
+        **kwargs: The keyword-only arguments below.
 
     Returns:
         The input columns unchanged, then ``octave_status``, ``octave_error``,
@@ -41,11 +41,13 @@ def sequence(frame: pd.DataFrame, **kwargs: Unpack[SequenceKwargs]) -> pd.DataFr
         on the input's index.
 
     Raises:
-        ArgumentError: A bad argument, step key or missing agent/key.
+        ArgumentError: A bad or unknown argument, step key, or missing agent/key.
         ColumnError: A column named by ``fields`` or a template does not exist.
         AuthenticationError: Octave refused the key (nothing more is sent).
         NotFoundError: The agent does not exist.
         RunFailedError: ``errors="raise"`` and some rows did not succeed.
+        Interrupted: Ctrl-C or SIGTERM, after the calls in flight were saved (a second
+            Ctrl-C abandons them); ``exc.frame`` holds the rows done so far.
 
     Example:
         >>> out = contacts.octave.sequence(agent="ca_123", context={"all": "{Account Research}"})
@@ -55,8 +57,21 @@ def sequence(frame: pd.DataFrame, **kwargs: Unpack[SequenceKwargs]) -> pd.DataFr
     return run_sync(lambda: _asequence(frame, **kwargs))
 
 
-async def asequence(frame: pd.DataFrame, **kwargs: Unpack[SequenceKwargs]) -> pd.DataFrame:
-    """The same as `sequence`, for async code: ``out = await asequence(df, agent=...)``."""
+@takes()
+async def asequence(frame: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
+    """The same as `sequence`, for async code: ``out = await asequence(df, agent=...)``.
+
+    A cancellation lets the calls in flight finish and be saved (they are paid), then
+    propagates.
+
+    Args:
+        frame: One contact per row.
+        **kwargs: The keyword-only arguments of `sequence`.
+
+    Returns:
+        The same frame as `sequence` returns.
+
+    """
     return await _asequence(frame, **kwargs)
 
 
@@ -69,12 +84,27 @@ class OctaveAccessor:
         # misleading "'DataFrame' object has no attribute 'octave'".
         self._frame = frame
 
-    def sequence(self, **kwargs: Unpack[SequenceKwargs]) -> pd.DataFrame:
-        """Run the Sequence Agent on every row; see `octave_frames.sequence`."""
+    @takes()
+    def sequence(self, **kwargs: Any) -> pd.DataFrame:
+        """Write an Octave email sequence for every contact row; return a new frame.
+
+        Calls in flight at Ctrl-C finish and are saved; running the same call again
+        resumes and pays for nothing twice. See `octave_frames.sequence`.
+
+        Returns:
+            The input columns unchanged, then the ``octave_*`` and ``email_{i}_*`` columns.
+
+        """
         return sequence(self._frame, **kwargs)
 
-    async def asequence(self, **kwargs: Unpack[SequenceKwargs]) -> pd.DataFrame:
-        """Async form of `sequence`: ``out = await df.octave.asequence(agent=...)``."""
+    @takes()
+    async def asequence(self, **kwargs: Any) -> pd.DataFrame:
+        """Async form of `sequence`: ``out = await df.octave.asequence(agent=...)``.
+
+        Returns:
+            The same frame as `sequence` returns.
+
+        """
         return await _asequence(self._frame, **kwargs)
 
     def emails(self, *, prefix: str = "") -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 __all__ = [
+    "AGENT_NOT_FOUND_HINT",
     "ASYNC_RUN_PATH",
     "ASYNC_STATUS_PATH",
     "CONFIDENCE_LEVELS",
@@ -92,3 +93,9 @@ SHEET_METADATA: Final = "_octave_frames"
 #: ``octave_error`` of the rows a dry run would send, and of those the cache answers.
 DRY_RUN_WOULD_CALL: Final = "dry run: would call Octave"
 DRY_RUN_CACHED: Final = "dry run: answered from the cache"
+
+#: Added to a 404 from an agent endpoint: where the user finds the id it is about.
+AGENT_NOT_FOUND_HINT: Final = (
+    "check the agent id: in Octave open Agents, pick the agent and copy its id (it starts "
+    "with ca_; experiments with ae_), then pass it as agent= / --agent or set $OCTAVE_AGENT_OID"
+)

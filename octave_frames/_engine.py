@@ -18,6 +18,7 @@ import anyio
 
 from ._client import Session
 from ._clock import Clock
+from ._constants import AGENT_NOT_FOUND_HINT
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -29,6 +30,7 @@ from ._exceptions import (
     RateLimitError,
     ServerError,
 )
+from ._interrupt import running
 from ._ledger import Ledger
 from ._progress import Progress
 from ._ratelimit import RateLimiter
@@ -40,6 +42,13 @@ __all__ = ["Breaker", "Engine", "EngineOptions", "Outcome"]
 # rate asked for); every answer then raises it by 5% until it is back at that rate.
 _SLOWEST_RATE = 1 / 60
 _RECOVERY = 1.05
+
+#: ``octave_error`` of the rows a Ctrl-C kept from being sent, and of calls abandoned in flight.
+INTERRUPTED = "interrupted before it was sent; run the same call again to resume"
+ABANDONED = (
+    "abandoned in flight at the second Ctrl-C (Octave may have billed it; "
+    "running again sends it again)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +146,7 @@ class Engine:
     _price: float = 0.0
     _fatal: OctaveError | None = None
     _waiting: set[anyio.CancelScope] = field(default_factory=set)
+    _requests: set[anyio.CancelScope] = field(default_factory=set)
     _aborted: bool = False
     _cancel: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     _breaker: Breaker = field(default_factory=lambda: Breaker(20, 0.8))
@@ -156,7 +166,7 @@ class Engine:
         self._ceiling = self.limiter.rate
         work = iter(jobs.items())
         try:
-            with self._cancel:
+            with running(self), self._cancel:
                 async with anyio.create_task_group() as tg:
                     for _ in range(min(self.options.concurrency, len(jobs))):
                         tg.start_soon(self._worker, work)
@@ -187,6 +197,25 @@ class Engine:
             for scope in list(self._waiting):
                 scope.cancel()
 
+    def drain(self) -> int:
+        """Ctrl-C: start nothing new, end the waiting calls; return the calls in flight.
+
+        The calls in flight are billed already, so they finish and are saved.
+        """
+        self.stop(INTERRUPTED)
+        return len(self._requests)
+
+    def abandon(self) -> int:
+        """A second Ctrl-C: cancel the calls in flight too; return how many."""
+        self.stop(INTERRUPTED)
+        return self._cut_requests()
+
+    def _cut_requests(self) -> int:
+        scopes = list(self._requests)
+        for scope in scopes:
+            scope.cancel()
+        return len(scopes)
+
     async def _wait(self, step: Callable[[], Awaitable[None]]) -> bool:
         """Await ``step`` unless the run is aborted meanwhile; say whether to go on."""
         with anyio.CancelScope() as scope:
@@ -216,7 +245,16 @@ class Engine:
                 if not await self._wait(self.limiter.acquire):
                     return Outcome("not_sent", error=self.stopped, attempts=attempt)
                 self.calls += 1
-                answer = await self.session.run_sequence(payload, external_id=key)
+                # Shielded: a cancelled run (Ctrl-C, a cancelled task) lets a paid call
+                # finish and be saved; only `abandon` (or a fatal error) cuts it off.
+                with anyio.CancelScope(shield=True) as request:
+                    self._requests.add(request)
+                    try:
+                        answer = await self.session.run_sequence(payload, external_id=key)
+                    finally:
+                        self._requests.discard(request)
+                if request.cancelled_caught:
+                    return Outcome("not_sent", error=ABANDONED, attempts=attempt + 1)
             except OctaveError as exc:
                 retry_in = self._on_error(exc, attempt - throttled, throttled)
                 if retry_in is None:
@@ -250,8 +288,15 @@ class Engine:
         ``attempt`` counts the call's earlier failures, ``throttled`` its earlier 429s.
         """
         if isinstance(exc, AuthenticationError | NotFoundError):
+            if isinstance(exc, NotFoundError):
+                exc = NotFoundError(
+                    f"{exc}: {AGENT_NOT_FOUND_HINT}",
+                    status_code=exc.status_code,
+                    request_id=exc.request_id,
+                )
             self._fatal = exc
             self.stop(str(exc))
+            self._cut_requests()
             self._cancel.cancel()
             return None
         if isinstance(exc, InsufficientCreditsError):

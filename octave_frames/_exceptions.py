@@ -19,10 +19,15 @@ Whole-run problems raise; per-row problems are data in the status columns::
     │   └── APITimeoutError                  no answer within ``timeout``
     └── RunFailedError                       ``errors="raise"`` and some rows failed
 
+    Interrupted (a KeyboardInterrupt)        Ctrl-C / SIGTERM stopped a run; ``.frame``
+                                             holds what had arrived
+
 No exception message ever contains the API key.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "APIConnectionError",
@@ -34,6 +39,7 @@ __all__ = [
     "ColumnError",
     "ConflictError",
     "InsufficientCreditsError",
+    "Interrupted",
     "MalformedResponseError",
     "NotFoundError",
     "OctaveError",
@@ -147,6 +153,29 @@ class RunFailedError(OctaveError):
     def __init__(self, message: str, *, counts: dict[str, int]) -> None:
         super().__init__(message)
         self.counts = counts
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a run after the calls in flight were saved.
+
+    It is a `KeyboardInterrupt`, so a script that does not catch it stops as on any
+    Ctrl-C; the CLI catches it to write what had arrived. Every answer is in the
+    cache: running the same call again resumes and pays for nothing twice.
+
+    Attributes:
+        frame: The result so far (unfinished rows ``not_sent``), or None when the run
+            was stopped before it sent anything.
+        signal_name: ``"SIGINT"`` or ``"SIGTERM"``.
+
+    """
+
+    def __init__(self, frame: Any, *, signal_name: str = "SIGINT") -> None:
+        super().__init__(
+            "interrupted; every answer received is kept in the cache: run the same call "
+            "again to resume without paying for them twice"
+        )
+        self.frame = frame
+        self.signal_name = signal_name
 
 
 _BY_STATUS: dict[int, type[APIError]] = {

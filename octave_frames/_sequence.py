@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any
 
 import anyio
 import numpy as np
@@ -24,7 +24,7 @@ import pandas as pd
 
 from ._client import Session
 from ._constants import DRY_RUN_CACHED, DRY_RUN_WOULD_CALL, SEQUENCE_PATH
-from ._engine import Engine, EngineOptions, Outcome
+from ._engine import INTERRUPTED, Engine, EngineOptions, Outcome
 from ._exceptions import (
     ArgumentError,
     AuthenticationError,
@@ -36,7 +36,7 @@ from ._exceptions import (
 from ._flatten import result_columns
 from ._ledger import Ledger, request_key
 from ._mapping import build_requests, normalize_steps, resolve_fields
-from ._options import SequenceKwargs, SequenceOptions, parse_options
+from ._options import Options, parse_options
 from ._report import RunReport, remember
 from ._results import is_output_column, merge_results
 from ._retry import RetryPolicy
@@ -84,9 +84,7 @@ def _split_previous(frame: pd.DataFrame, prefix: str) -> tuple[pd.DataFrame, pd.
     return frame.iloc[:, np.flatnonzero(~mask)], previous
 
 
-def _keep_mask(
-    previous: pd.DataFrame | None, n: int, opts: SequenceOptions
-) -> np.ndarray[Any, Any]:
+def _keep_mask(previous: pd.DataFrame | None, n: int, opts: Options) -> np.ndarray[Any, Any]:
     if previous is None or opts.rerun == "all":
         return np.zeros(n, dtype=bool)
     status = previous[f"{opts.prefix}octave_status"].astype("string")
@@ -94,7 +92,7 @@ def _keep_mask(
     return done.fillna(False).to_numpy(dtype=bool)
 
 
-def make_plan(frame: pd.DataFrame, opts: SequenceOptions, base_url: str) -> Plan:
+def make_plan(frame: pd.DataFrame, opts: Options, base_url: str) -> Plan:
     """Check the frame against the arguments and decide which calls a run needs."""
     if not isinstance(frame, pd.DataFrame):
         raise ArgumentError(f"expected a pandas DataFrame, got {type(frame).__name__}")
@@ -112,6 +110,7 @@ def make_plan(frame: pd.DataFrame, opts: SequenceOptions, base_url: str) -> Plan
         started_at=datetime.now(UTC),
         fields={f: str(c) for f, c in fields.items()},
         dry_run=opts.dry_run,
+        settings=opts.settings(),
     )
     if previous is not None:
         kept = previous[f"{opts.prefix}octave_status"].astype("string")[keep]
@@ -129,6 +128,8 @@ def make_plan(frame: pd.DataFrame, opts: SequenceOptions, base_url: str) -> Plan
             report.duplicates += 1
         else:
             jobs[key] = payload
+    if not len(frame):
+        log.warning("octave_frames: the frame has no rows, so nothing was sent")
     log.info("octave_frames field mapping: %s", report.fields)
     return Plan(base, previous, keep, requests.payloads, requests.invalid, keys, jobs, report)
 
@@ -163,7 +164,7 @@ async def _preflight(session: Session, calls: int, cost: float, budget: float | 
         )
 
 
-def _assemble(frame: pd.DataFrame, plan: Plan, opts: SequenceOptions) -> pd.DataFrame:
+def _assemble(frame: pd.DataFrame, plan: Plan, opts: Options) -> pd.DataFrame:
     n = len(frame)
     statuses: list[str] = []
     errors: list[str | None] = []
@@ -176,7 +177,7 @@ def _assemble(frame: pd.DataFrame, plan: Plan, opts: SequenceOptions) -> pd.Data
             errors.append(reason)
             bodies.append(None)
             continue
-        outcome = plan.answered.get(key) or Outcome("not_sent", error="interrupted")
+        outcome = plan.answered.get(key) or Outcome("not_sent", error=INTERRUPTED)
         statuses.append(outcome.status)
         errors.append(outcome.error)
         bodies.append(outcome.body)
@@ -210,12 +211,12 @@ def _dry_run(plan: Plan, cost: float) -> None:
     )
 
 
-async def asequence(frame: pd.DataFrame, **kwargs: Unpack[SequenceKwargs]) -> pd.DataFrame:
+async def asequence(frame: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
     """Run the Sequence Agent on every row of ``frame``; the async form of ``sequence``.
 
     See `octave_frames.sequence` for the arguments and the result.
     """
-    opts = parse_options(**kwargs)
+    opts = parse_options(kwargs)
     client = opts.client
     plan = make_plan(frame, opts, client.base_url)
     ledger = Ledger(opts.cache) if opts.cache is not None else None
@@ -253,7 +254,7 @@ async def asequence(frame: pd.DataFrame, **kwargs: Unpack[SequenceKwargs]) -> pd
 async def _send(
     plan: Plan,
     pending: Mapping[str, dict[str, Any]],
-    opts: SequenceOptions,
+    opts: Options,
     cost: float,
     ledger: Ledger | None,
 ) -> None:
@@ -274,20 +275,24 @@ async def _send(
             plan.answered.update(await engine.run(pending))
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | anyio.get_cancelled_exc_class()):
-                _tell_interrupted(len(engine.outcomes), opts.cache)
+                _tell_interrupted(engine, len(pending), opts.cache)
             raise
         finally:
             plan.report.calls = engine.calls
+            plan.report.credits = engine.spent
             plan.report.stopped = engine.stopped
-    if engine.stopped:
+    if engine.stopped == INTERRUPTED:
+        _tell_interrupted(engine, len(pending), opts.cache)
+    elif engine.stopped:
         log.warning("octave_frames stopped sending: %s", engine.stopped)
 
 
-def _tell_interrupted(answered: int, cache: Path | None) -> None:
+def _tell_interrupted(engine: Engine, calls: int, cache: Path | None) -> None:
+    answered = sum(1 for o in engine.outcomes.values() if o.status in DONE)
     where = (
-        f"{answered} answers are saved in {cache}; run the same call again to resume "
-        "without paying for them twice"
+        f"{answered} of {calls} calls answered and saved in {cache}; run the same call again "
+        "to resume without paying for them twice"
         if cache is not None
-        else "cache=False, so answers of this run were not kept"
+        else f"{answered} of {calls} calls answered; cache=False, so they were not kept"
     )
-    print(f"octave_frames: interrupted. {where}.", file=sys.stderr)
+    print(f"octave_frames: interrupted. {where}.", file=sys.stderr, flush=True)

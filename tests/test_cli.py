@@ -96,6 +96,8 @@ def test_run_csv_against_the_simulator(
         "--instructions",
         "3=Say goodbye",
         "--no-cache",
+        "--csv-layout",
+        "wide",
         *FAST,
     )
     assert code == 0, err
@@ -114,6 +116,30 @@ def test_run_csv_against_the_simulator(
     assert written["Zip"].tolist() == ["02139", "00501", "78701"]
     assert set(written["octave_status"]) <= {"ok", "not_found"}
     assert not Path(".octave").exists()
+
+
+def test_run_csv_defaults_to_the_long_layout_as_python_does(
+    capsys: pytest.CaptureFixture[str], sim: Simulator, contacts_csv: Path
+) -> None:
+    """Without --csv-layout the CLI writes what df.octave.to_csv writes: one row per email step."""
+    code, _, err = run_cli(
+        capsys, "run", str(contacts_csv), "-o", "out.csv", "--agent", "ca_1", "--no-cache", *FAST
+    )
+    assert code == 0, err
+    frame = pd.read_csv(contacts_csv, dtype=str)
+    out = frame.octave.sequence(
+        agent="ca_1",
+        cache=False,
+        progress=False,
+        client=of.Client("sim-key", base_url="http://127.0.0.1:9", transport=sim.transport()),
+    )
+    out.octave.to_csv("python.csv")
+    assert Path("out.csv").read_text(encoding="utf-8-sig").splitlines()[0] == Path(
+        "python.csv"
+    ).read_text(encoding="utf-8-sig").splitlines()[0]
+    written = pd.read_csv("out.csv", dtype=str, encoding="utf-8-sig")
+    assert len(written) > len(frame)
+    assert {"row", "step"} <= set(written.columns)
 
 
 def test_run_xlsx_then_rerun_sends_only_rows_not_done(

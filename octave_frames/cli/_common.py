@@ -12,12 +12,14 @@ import pandas as pd
 
 from octave_frames._constants import SHEET_CONTACTS, SHEET_EMAILS, SHEET_RUN
 from octave_frames.io import to_csv
+from octave_frames.io._csv import CsvLayout
 
 __all__ = [
     "EXIT_AUTH",
     "EXIT_FAILURE",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
     "PROG",
     "CliError",
@@ -34,6 +36,7 @@ EXIT_FAILURE: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_AUTH: Final = 3
 EXIT_INTERRUPTED: Final = 130
+EXIT_TERMINATED: Final = 143
 
 _EXCEL_SUFFIXES: Final = (".xlsx", ".xlsm")
 _OUTPUT_SUFFIXES: Final = (*_EXCEL_SUFFIXES, ".csv")
@@ -110,11 +113,11 @@ def check_output_path(path: Path) -> None:
         raise CliError(f"cannot write {path}: the folder {path.parent} does not exist")
 
 
-def write_result(frame: pd.DataFrame, path: Path) -> str:
+def write_result(frame: pd.DataFrame, path: Path, *, csv_layout: CsvLayout = "long") -> str:
     """Write a result frame by the path's suffix; return a line saying what was written.
 
-    Workbooks get the ``Contacts``, ``Emails`` and ``Run`` sheets; a CSV is the wide
-    frame (one row per contact), injection-safe.
+    Workbooks get the ``Contacts``, ``Emails`` and ``Run`` sheets; a CSV is injection-safe,
+    one row per email step (``"long"``, as `df.octave.to_csv`) or per contact (``"wide"``).
     """
     if path.suffix.lower() in _EXCEL_SUFFIXES:
         frame.octave.to_excel(path)
@@ -122,5 +125,6 @@ def write_result(frame: pd.DataFrame, path: Path) -> str:
             f"wrote {path} ({len(frame):,} rows; sheets {SHEET_CONTACTS}, {SHEET_EMAILS}, "
             f"{SHEET_RUN})"
         )
-    to_csv(frame, path, layout="wide")
-    return f"wrote {path} ({len(frame):,} rows, one per contact)"
+    to_csv(frame, path, layout=csv_layout)
+    what = "one per contact" if csv_layout == "wide" else "one row per email step"
+    return f"wrote {path} ({len(frame):,} contacts, {what})"

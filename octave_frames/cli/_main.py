@@ -15,6 +15,7 @@ from octave_frames._exceptions import (
     ArgumentError,
     AuthenticationError,
     ColumnError,
+    NotFoundError,
     OctaveError,
 )
 from octave_frames.cli import _demo, _run, _serve
@@ -31,6 +32,19 @@ from octave_frames.cli._common import (
 __all__ = ["build_parser", "main"]
 
 Command = Callable[[argparse.Namespace], int]
+
+_EXAMPLES = f"""\
+examples:
+  {PROG} demo                                   # the whole job on the built-in simulator
+  {PROG} run contacts.xlsx --agent ca_123 --dry-run        # mapping, payloads, credits
+  {PROG} run contacts.xlsx -o out.xlsx --agent ca_123 \\
+      --context 'all=ACCOUNT RESEARCH:\\n{{Account Research}}'
+  {PROG} run out.xlsx -o out.xlsx --agent ca_123            # retry only the rows not done
+  {PROG} simulator --port 8080                  # a local Octave stand-in, no key needed
+
+The key is read from ${ENV_API_KEY}. Ctrl-C finishes the calls already sent (they are
+paid) and saves them; the same command resumes. `{PROG} COMMAND --help` for the options.
+"""
 
 
 class _NoKeyOnCommandLine(argparse.Action):
@@ -53,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Octave's AI sales agents on a contact sheet: personalised email "
         "sequences for every row, written back to Excel or CSV.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -75,7 +91,9 @@ def _exit_code(exc: BaseException) -> int | None:
         return exc.code
     if isinstance(exc, AuthenticationError):
         return EXIT_AUTH
-    if isinstance(exc, ArgumentError | ColumnError | FileNotFoundError | IsADirectoryError):
+    if isinstance(
+        exc, ArgumentError | ColumnError | NotFoundError | FileNotFoundError | IsADirectoryError
+    ):
         return EXIT_USAGE
     if isinstance(exc, OctaveError | OSError):
         return EXIT_FAILURE
@@ -83,7 +101,7 @@ def _exit_code(exc: BaseException) -> int | None:
 
 
 def _interrupted_hint(args: argparse.Namespace) -> str:
-    if args.command == "run" and not getattr(args, "no_cache", False):
+    if args.command == "run" and getattr(args, "cache", None) is not False:
         return "answers received so far are kept in the cache: run the same command again to resume"
     return "nothing more was sent"
 
@@ -131,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         hint = ""
         if isinstance(exc, AuthenticationError):
             hint = f"; check the key in ${getattr(args, 'api_key_env', ENV_API_KEY)}"
+
         say(f"error: {exc}{hint}")
         return code
     finally:

@@ -7,41 +7,43 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import pandas as pd
 
 from octave_frames._accessor import sequence
 from octave_frames._constants import (
     DEFAULT_CACHE_PATH,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_RATE,
-    DEFAULT_TIMEOUT,
     DRY_RUN_WOULD_CALL,
     ENV_AGENT_OID,
     ENV_API_KEY,
-    ENV_BASE_URL,
-    OUTPUT_FORMATS,
     REQUEST_FIELDS,
 )
-from octave_frames._options import SequenceKwargs
+from octave_frames._exceptions import Interrupted
+from octave_frames._options import SEQUENCE_CALL, Arg, add_flags, kwargs_from_flags
 from octave_frames._report import report_for
 from octave_frames.cli._common import (
     EXIT_AUTH,
+    EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_TERMINATED,
     CliError,
     check_output_path,
     parse_assignments,
     say,
     write_result,
 )
-from octave_frames.io import read_excel
+from octave_frames.io import CSV_LAYOUTS, read_excel
 
 __all__ = ["add_parser", "run_command"]
 
 _INPUT_SUFFIXES: Final = (".xlsx", ".xlsm", ".csv", ".tsv")
 _SAMPLES: Final = 2
+_PAIR_EXAMPLES: Final = {
+    "fields": "email=Work Email",
+    "context": "all={Account Research}",
+    "instructions": "all=Keep it short",
+}
 # Only names that look like environment variables are echoed: a key pasted by mistake is not.
 _ENV_NAME: Final = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
 
@@ -74,54 +76,14 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "-o",
         "--output",
         type=Path,
-        help=".xlsx (sheets Contacts, Emails, Run) or .csv (one row per contact); "
-        "required unless --dry-run",
-    )
-    who = parser.add_mutually_exclusive_group()
-    who.add_argument("--agent", metavar="ca_...", help=f"agent id (default ${ENV_AGENT_OID})")
-    who.add_argument("--experiment", metavar="ae_...", help="experiment id instead of an agent")
-    parser.add_argument(
-        "--context",
-        action="append",
-        metavar="KEY=TEMPLATE",
-        help="runtime context for step KEY ('all' or 1-7); {Column} is the row's value, "
-        "\\n a newline; repeatable",
+        help=".xlsx (sheets Contacts, Emails, Run) or .csv; required unless --dry-run",
     )
     parser.add_argument(
-        "--instructions", action="append", metavar="KEY=TEMPLATE", help="like --context"
-    )
-    parser.add_argument(
-        "--field",
-        action="append",
-        metavar="FIELD=COLUMN",
-        help="send COLUMN as request FIELD (e.g. 'email=Work Email'; 'FIELD=' sends none); "
-        "other fields are found from the headers; repeatable",
-    )
-    parser.add_argument("--output-format", choices=OUTPUT_FORMATS, help="default text")
-    parser.add_argument(
-        "--concurrency",
-        type=int,
-        metavar="N",
-        help=f"calls in flight (default {DEFAULT_CONCURRENCY})",
-    )
-    parser.add_argument("--rate", metavar="RATE", help=f"e.g. 2/s, 90/min (default {DEFAULT_RATE})")
-    parser.add_argument(
-        "--timeout", type=float, metavar="S", help=f"seconds per call (default {DEFAULT_TIMEOUT:g})"
-    )
-    parser.add_argument(
-        "--max-retries", type=int, metavar="N", help=f"default {DEFAULT_MAX_RETRIES}"
-    )
-    parser.add_argument("--max-credits", type=float, metavar="N", help="stop after spending N")
-    cache = parser.add_mutually_exclusive_group()
-    cache.add_argument(
-        "--cache", type=Path, metavar="PATH", help=f"answer cache (default {DEFAULT_CACHE_PATH})"
-    )
-    cache.add_argument("--no-cache", action="store_true", help="keep no answers (no resume)")
-    parser.add_argument(
-        "--rerun",
-        choices=("failed", "all", "none"),
-        help="rows of INPUT that already carry results: re-send the failed ones (default), "
-        "all, or none",
+        "--csv-layout",
+        choices=CSV_LAYOUTS,
+        default=CSV_LAYOUTS[0],
+        help="a .csv OUTPUT: one row per email step (long, the default, as in Python) "
+        "or one row per contact (wide)",
     )
     parser.add_argument("--sheet", metavar="NAME", help="sheet of INPUT (default: the first)")
     parser.add_argument(
@@ -130,12 +92,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         metavar="VAR",
         help=f"environment variable holding the key (default {ENV_API_KEY})",
     )
-    parser.add_argument("--base-url", metavar="URL", help=f"default ${ENV_BASE_URL} or Octave's")
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="show the field mapping, sample payloads, calls and credits; send nothing",
-    )
+    add_flags(parser, SEQUENCE_CALL)
     parser.set_defaults(handler=run_command)
     return parser
 
@@ -169,37 +126,21 @@ def _api_key(variable: str) -> str:
     return key
 
 
-def _kwargs(args: argparse.Namespace) -> SequenceKwargs:
+def _pairs(values: list[str], arg: Arg) -> dict[str, Any]:
+    example = _PAIR_EXAMPLES.get(arg.name, "all=...")
+    parsed = parse_assignments(
+        values, option=arg.option, example=example, unescape=arg.name != "fields"
+    )
+    return dict(parsed or {})
+
+
+def _kwargs(args: argparse.Namespace) -> dict[str, Any]:
     if not (args.agent or args.experiment or os.environ.get(ENV_AGENT_OID, "").strip()):
         raise CliError(
             "no agent: pass --agent ca_... (the Sequence Agent's id from Octave's Agents "
             f"page) or --experiment ae_..., or set ${ENV_AGENT_OID}"
         )
-    cache: bool | Path | None = False if args.no_cache else args.cache
-    options: dict[str, Any] = {
-        "agent": args.agent,
-        "experiment": args.experiment,
-        "fields": parse_assignments(
-            args.field, option="--field", example="email=Work Email", unescape=False
-        ),
-        "context": parse_assignments(
-            args.context, option="--context", example="all={Account Research}"
-        ),
-        "instructions": parse_assignments(
-            args.instructions, option="--instructions", example="all=Keep it short"
-        ),
-        "output_format": args.output_format,
-        "concurrency": args.concurrency,
-        "rate": args.rate,
-        "timeout": args.timeout,
-        "max_retries": args.max_retries,
-        "max_credits": args.max_credits,
-        "cache": cache,
-        "rerun": args.rerun,
-        "base_url": args.base_url,
-    }
-    # Unset options are left out so the library's defaults (one place) apply.
-    return cast(SequenceKwargs, {k: v for k, v in options.items() if v is not None})
+    return kwargs_from_flags(args, SEQUENCE_CALL, _pairs)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -219,8 +160,20 @@ def run_command(args: argparse.Namespace) -> int:
         check["dry_run"], check["cache"], check["progress"] = True, False, False
         sequence(frame, **check)
     kwargs["api_key"] = _api_key(args.api_key_env)
-    out = sequence(frame, **kwargs)
-    written = write_result(out, args.output)
+    try:
+        out = sequence(frame, **kwargs)
+    except Interrupted as stop:
+        if stop.frame is None:
+            raise
+        _report(stop.frame, args, kwargs)
+        return EXIT_TERMINATED if stop.signal_name == "SIGTERM" else EXIT_INTERRUPTED
+    _report(out, args, kwargs)
+    return EXIT_OK
+
+
+def _report(out: pd.DataFrame, args: argparse.Namespace, kwargs: dict[str, Any]) -> None:
+    """Write OUTPUT, print the summary, and say how to finish what is not done."""
+    written = write_result(out, args.output, csv_layout=args.csv_layout)
     summary = out.octave.summary()
     print(summary)
     print(written)
@@ -228,14 +181,13 @@ def run_command(args: argparse.Namespace) -> int:
     if undone:
         how = (
             f"run the same command on {args.output} (rows already done are skipped)"
-            if args.no_cache
+            if kwargs.get("cache") is False
             else "run the same command again: answers already received come from the cache"
         )
         say(f"{undone:,} rows were not done; to retry only those, {how}")
-    return EXIT_OK
 
 
-def _dry_run(frame: pd.DataFrame, kwargs: SequenceKwargs) -> int:
+def _dry_run(frame: pd.DataFrame, kwargs: dict[str, Any]) -> int:
     cache = kwargs.get("cache", True)
     path = Path(DEFAULT_CACHE_PATH) if cache is True else cache
     if isinstance(path, Path) and not path.exists():
