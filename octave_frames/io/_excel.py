@@ -76,7 +76,9 @@ def read_excel(
     sheet, and the frame comes back as it was written: index (MultiIndex, names,
     duplicates), column labels and order, dtypes (statuses, ``Float64`` usage,
     ordered categoricals, datetimes to the millisecond), NA vs empty string.
-    Text cut or cleaned to fit a cell stays as written.
+    Text cut or cleaned to fit a cell stays as written. The run behind the
+    workbook comes back too: ``run_settings(frame)`` / ``summary()`` see it, and
+    ``to_excel`` of the frame writes the same Run sheet settings.
 
     Args:
         path: The file; ``.csv``/``.tsv`` are read as UTF-8 text (a BOM is fine).
@@ -192,15 +194,21 @@ def to_excel(
     Sheets: ``Contacts`` (the frame; the index as leading columns unless it is
     the default RangeIndex), ``Emails`` (one row per contact and step, with the
     contact's identifying columns), ``Run`` (agent, time, counts per status,
-    credits, top errors). Headers are bold, frozen and filtered; long text wraps;
-    widths follow the content; status cells are coloured. Text is always stored
+    credits, top errors, then one ``setting: <argument>`` row per setting that
+    produced the emails). On ``Contacts`` each step shows its subject and text
+    right after the run columns, its sections folded into a collapsed column
+    group beside them (see :mod:`octave_frames.io._layout`); ``read_excel``
+    still gives the frame's own column order back. Headers are bold, frozen
+    and filtered; long text wraps; widths follow the content; status cells are
+    coloured. Text is always stored
     as text, never as a formula; text over 32,767 characters is cut with a
     visible marker; XML-illegal control characters are removed (both are counted
     on the Run sheet). If ``path`` exists, only these sheets are replaced: the
     user's other sheets and their content stay (openpyxl rewrites the file, so
     what openpyxl cannot read, such as charts and images, is lost). A very
     hidden sheet carries the metadata that lets :func:`read_excel` give the
-    frame back.
+    frame back, with the run's report (settings, credits; never the API key),
+    so writing a frame read back from a workbook keeps its Run sheet.
 
     Args:
         frame: The frame to write (usually a ``sequence`` result).
