@@ -5,6 +5,13 @@ The pieces: :mod:`._fields` finds the columns (synonym table, ``resolve_fields``
 values. :func:`build_requests` puts them together. Every whole-run problem (unknown
 field, missing column, bad spec) raises here, before anything is sent; every per-row
 problem becomes that row's ``invalid`` reason.
+
+A single value that cannot be what its field says is left out of the body, and the row's
+``notes`` entry says so (the row may still be sent on its other identifiers): an email
+without exactly one ``@`` or with spaces, a domain that is no host name (``n/a``, ``Acme
+Inc``) or is a social network, a LinkedIn value that is not a person profile URL
+(``linkedin.com/company/...`` or a bare name). Such a note reads ``email 'not-an-email'
+(column 'Email') is not an email address: left out``; several are joined by ``"; "``.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from ._clean import field_rule
 from ._constants import MAX_TEXT_CHARS, REQUEST_FIELDS
 from ._exceptions import ArgumentError, ColumnError
 from ._fields import FIELD_SYNONYMS, ColumnFinder, check_field_name, resolve_fields
+from ._sniff import is_domain, is_email, is_linkedin_profile
 from ._specs import ColumnTexts, CompiledSpec, Spec, normalize_steps
 
 __all__ = [
@@ -56,11 +64,14 @@ class Requests:
         payloads: One JSON-ready dict per row, or None when the row is invalid. Nested
             static values (``customContext``) are shared between rows: treat as read-only.
         invalid: Why each row cannot be sent, or None when it can.
+        notes: Which values of each row were left out and why (``"; "``-joined), or None.
+            Set for invalid rows too; their ``invalid`` reason repeats a dropped email.
 
     """
 
     payloads: list[dict[str, Any] | None]
     invalid: list[str | None]
+    notes: list[str | None]
 
 
 def _static_parts(static: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -85,27 +96,69 @@ def _can_identify(fields: Mapping[str, Hashable]) -> bool:
     )
 
 
+def _linkedin_problem(text: str) -> str:
+    if "linkedin.com/company/" in text.lower():
+        return "is a LinkedIn company page, not a person's profile"
+    return "is not a LinkedIn profile URL (linkedin.com/in/...)"
+
+
+def _drop_bad_values(
+    values: dict[str, list[str | None]],
+    raw: Mapping[str, list[str | None]],
+    labels: Mapping[str, Hashable],
+    notes: dict[int, list[str]],
+) -> dict[int, str]:
+    """Leave out values that cannot be their field; note each; return the bad emails."""
+    bad_emails: dict[int, str] = {}
+    for field, texts in values.items():
+        if field == "email":
+            bad = [i for i, t in enumerate(texts) if t is not None and not is_email(t)]
+            why = {i: "is not an email address" for i in bad}
+        elif field == "companyDomain":
+            sound = {t: is_domain(t) for t in set(texts) if t is not None}
+            originals = raw[field]
+            bad = [
+                i
+                for i, (t, o) in enumerate(zip(texts, originals, strict=True))
+                if o is not None and (t is None or not sound[t])
+            ]
+            why = {i: "is not a company domain" for i in bad}
+        elif field == "linkedInProfile":
+            bad = [i for i, t in enumerate(texts) if t is not None and not is_linkedin_profile(t)]
+            why = {i: _linkedin_problem(texts[i] or "") for i in bad}
+        else:
+            continue
+        if not bad:
+            continue
+        kept = list(texts)
+        for i in bad:
+            detail = f"{field} {raw[field][i]!r:.60} (column {labels[field]!r}) {why[i]}"
+            notes.setdefault(i, []).append(f"{detail}: left out")
+            if field == "email":
+                bad_emails[i] = detail
+            kept[i] = None
+        values[field] = kept
+    return bad_emails
+
+
 def _identifier_reasons(
-    values: dict[str, list[str | None]], n: int, reasons: dict[int, list[str]]
+    values: dict[str, list[str | None]],
+    n: int,
+    reasons: dict[int, list[str]],
+    bad_emails: Mapping[int, str],
 ) -> None:
-    """Drop emails without '@' from ``values`` and note every row nobody can identify."""
+    """Note every row nobody can identify, naming a dropped email if it had one."""
     missing: list[str | None] = [None] * n
     emails = values.get("email", missing)
     linkedin = values.get("linkedInProfile", missing)
     first = values.get("firstName", missing)
     company = values.get("companyName", missing)
     domain = values.get("companyDomain", missing)
-    bad: dict[int, str] = {}
-    for i, email in enumerate(emails):
-        if email is not None and "@" not in email:
-            bad[i] = f"email {email!r:.60} has no '@'"
-    if bad:
-        emails = values["email"] = [None if i in bad else e for i, e in enumerate(emails)]
     rows = zip(emails, linkedin, first, company, domain, strict=True)
     for i, (email, profile, name, org, site) in enumerate(rows):
         if email or profile or (name and (org or site)):
             continue  # an unusable email does not matter when another identifier works
-        detail = [bad[i]] if i in bad else []
+        detail = [bad_emails[i]] if i in bad_emails else []
         if name and not (org or site):
             detail.append("it has a first name but no company name or domain")
         elif (org or site) and not name:
@@ -156,7 +209,8 @@ def build_requests(
             ``includeFullAnnotation``) copied into every body; None values are left out.
 
     Returns:
-        :class:`Requests`, positional: one entry per row. Keys of a body come in the
+        :class:`Requests`, positional: one entry per row (payload, invalid reason, note
+            on values left out). Keys of a body come in the
         order of Octave's reference; ``runtimeContext`` / ``runtimeInstructions`` hold
         only the step keys that rendered non-empty, and are absent when none did.
 
@@ -195,12 +249,17 @@ def build_requests(
     columns = ColumnTexts(frame)
     reasons: dict[int, list[str]] = {}
     values: dict[str, list[str | None]] = {}
+    raw: dict[str, list[str | None]] = {}
+    labels: dict[str, Hashable] = {}
     for field in REQUEST_FIELDS:
         if field in positions:
-            values[field] = field_rule(field, columns.text(positions[field]))
-            label = finder.labels[positions[field]]
+            raw[field] = columns.text(positions[field])
+            values[field] = field_rule(field, raw[field])
+            labels[field] = label = finder.labels[positions[field]]
             _too_long(values[field], f"field {field} (column {label!r})", reasons)
-    _identifier_reasons(values, n, reasons)
+    notes: dict[int, list[str]] = {}
+    bad_emails = _drop_bad_values(values, raw, labels, notes)
+    _identifier_reasons(values, n, reasons, bad_emails)
     runtime: dict[str, list[tuple[str, list[str | None]]]] = {}
     for argument, specs in compiled.items():
         runtime[argument] = []
@@ -210,7 +269,10 @@ def build_requests(
                 reasons.setdefault(i, []).append(error)
             _too_long(rendered.texts, spec.where, reasons)
             runtime[argument].append((spec.key, rendered.texts))
-    return _assemble(n, values, runtime, static=(before, after), reasons=reasons)
+    built = _assemble(n, values, runtime, static=(before, after), reasons=reasons)
+    for i, said in notes.items():
+        built.notes[i] = "; ".join(said)
+    return built
 
 
 def _blocks(steps: list[tuple[str, list[str | None]]], n: int) -> list[dict[str, str] | None]:
@@ -261,4 +323,4 @@ def _assemble(
                 payload[name] = block
         payload.update(after)
         payloads[i] = payload
-    return Requests(payloads, invalid)
+    return Requests(payloads, invalid, [None] * n)

@@ -140,12 +140,52 @@ def test_rows_without_identifier_are_invalid(contacts: pd.DataFrame) -> None:
 
 
 def test_email_without_at_is_missing_and_named(contacts: pd.DataFrame) -> None:
-    """An email without '@' does not identify a row, and the reason quotes it."""
+    """An email without '@' does not identify a row; the reason and the note quote it."""
     built = build(contacts)
     assert built.payloads[3] is None
     reason = built.invalid[3] or ""
-    assert "email 'kim-at-home' has no '@'" in reason
+    assert "email 'kim-at-home' (column 'Email') is not an email address" in reason
     assert "has a first name but no company name or domain" in reason
+    assert built.notes[3] == (
+        "email 'kim-at-home' (column 'Email') is not an email address: left out"
+    )
+    assert built.notes[:3] == [None, None, None]
+
+
+def test_dropped_values_are_noted_and_the_row_still_goes() -> None:
+    """A bad email, domain or LinkedIn value is left out with a note; the row is still sent."""
+    frame = pd.DataFrame(
+        {
+            "Email": ["not-an-email", "ann@acme.com", "bo@beta.io"],
+            "First Name": ["Cy", "Ann", "Bo"],
+            "Company": ["Gamma", "Acme", "Beta"],
+            "Website": ["n/a", "https://www.linkedin.com/company/acme", "beta.io"],
+            "LinkedIn": [None, "https://www.linkedin.com/company/acme", "bo-beta"],
+        }
+    )
+    fields = {"email": "Email", "companyDomain": "Website", "linkedInProfile": "LinkedIn"}
+    built = build(frame, fields=fields)
+    assert built.invalid == [None, None, None]
+    assert built.payloads[0] == {
+        "firstName": "Cy",
+        "companyName": "Gamma",
+        "outputFormat": "text",
+        "agentOId": "ca_1",
+    }
+    assert built.notes[0] == (
+        "email 'not-an-email' (column 'Email') is not an email address: left out; "
+        "companyDomain 'n/a' (column 'Website') is not a company domain: left out"
+    )
+    assert built.payloads[1] is not None
+    assert "companyDomain" not in built.payloads[1]
+    assert "linkedInProfile" not in built.payloads[1]
+    assert "is a LinkedIn company page, not a person's profile: left out" in (built.notes[1] or "")
+    assert built.notes[2] == (
+        "linkedInProfile 'bo-beta' (column 'LinkedIn') is not a LinkedIn profile URL "
+        "(linkedin.com/in/...): left out"
+    )
+    assert built.payloads[2] is not None
+    assert built.payloads[2]["companyDomain"] == "beta.io"
 
 
 def test_bad_email_is_dropped_when_another_identifier_works() -> None:
@@ -162,8 +202,9 @@ def test_bad_email_is_dropped_when_another_identifier_works() -> None:
     [
         ({"First Name": "A", "Website": "a.com"}, True),
         ({"First Name": "A", "Company": "Acme"}, True),
-        ({"LinkedIn": "x"}, True),
-        ({"Email": "a@b"}, True),
+        ({"LinkedIn": "https://www.linkedin.com/in/x"}, True),
+        ({"LinkedIn": "x"}, False),
+        ({"Email": "a@b.co"}, True),
         ({"First Name": "A", "Last Name": "B"}, False),
         ({"Company": "Acme", "Website": "a.com"}, False),
         ({"Email": "  ", "LinkedIn": None, "First Name": "A"}, False),
@@ -172,7 +213,7 @@ def test_bad_email_is_dropped_when_another_identifier_works() -> None:
 def test_identifier_rule(row: dict[str, str | None], valid: bool) -> None:
     """Email, LinkedIn, or first name with company name or domain identify a contact."""
     frame = pd.DataFrame([{"Email": None, "LinkedIn": None, **row}])
-    built = build(frame)
+    built = build(frame, fields={"email": "Email", "linkedInProfile": "LinkedIn"})
     assert (built.invalid[0] is None) is valid
     assert (built.payloads[0] is not None) is valid
 
@@ -234,10 +275,10 @@ def test_callable_error_marks_only_its_row() -> None:
 def test_reasons_are_combined() -> None:
     """A row with several problems lists them all, identifier first."""
     frame = pd.DataFrame({"Email": ["nope"], "LinkedIn": [None], "R": ["z" * (MAX_TEXT_CHARS + 1)]})
-    built = build(frame, context={"all": "{R}"})
+    built = build(frame, fields={"email": "Email"}, context={"all": "{R}"})
     reason = built.invalid[0] or ""
     assert reason.startswith("no usable identifier")
-    assert "email 'nope' has no '@'" in reason
+    assert "email 'nope' (column 'Email') is not an email address" in reason
     assert "context['all'] is 100,001 characters long" in reason
 
 
@@ -294,11 +335,12 @@ def test_missing_placeholder_raises_before_any_row_work() -> None:
 
 def test_empty_and_one_row_frames() -> None:
     """An empty frame builds nothing (with or without columns); one row builds one body."""
-    assert build(pd.DataFrame()) == Requests([], [])
-    assert build(pd.DataFrame(columns=["Email"]), context={"all": "{Email}"}) == Requests([], [])
+    assert build(pd.DataFrame()) == Requests([], [], [])
+    empty = build(pd.DataFrame(columns=["Email"]), context={"all": "{Email}"})
+    assert empty == Requests([], [], [])
     one = build(pd.DataFrame({"Email": ["A@B.CO"]}))
     assert one == Requests(
-        [{"email": "a@b.co", "outputFormat": "text", "agentOId": "ca_1"}], [None]
+        [{"email": "a@b.co", "outputFormat": "text", "agentOId": "ca_1"}], [None], [None]
     )
 
 
@@ -390,8 +432,10 @@ CELLS = st.one_of(
 def test_every_row_gets_a_body_or_a_reason(rows: list[tuple[object, object, object]]) -> None:
     """Each row is either a JSON-ready body or has a reason; bodies hold only non-empty text."""
     frame = pd.DataFrame(rows, columns=["Email", "First Name", "Company"], dtype=object)
-    built = build(frame, context={"all": "{Company}"})
-    assert len(built.payloads) == len(built.invalid) == len(rows)
+    # Random cells rarely look like emails, so name the columns: detection is not under test.
+    fields = {"email": "Email", "firstName": "First Name", "companyName": "Company"}
+    built = build(frame, fields=fields, context={"all": "{Company}"})
+    assert len(built.payloads) == len(built.invalid) == len(built.notes) == len(rows)
     for payload, reason in zip(built.payloads, built.invalid, strict=True):
         assert (payload is None) != (reason is None)
         if payload is None:
