@@ -307,6 +307,7 @@ def result_columns(
     errors: Sequence[str | None],
     bodies: Sequence[Mapping[str, Any] | None],
     *,
+    notes: Sequence[str | None] | None = None,
     prefix: str = "",
     raw: bool = False,
 ) -> pd.DataFrame:
@@ -317,6 +318,8 @@ def result_columns(
         errors: One readable error per row, or None.
         bodies: One parsed Sequence Agent envelope per row, or None. Rows sharing an
             answer may pass the same dict object; it is parsed once.
+        notes: One note per row for ``octave_note`` (values left out of the request, a
+            person's sequence copied from another row ...), or None; default all None.
         prefix: Prepended to every column name.
         raw: Add ``octave_response`` (object dtype) holding each body as given.
 
@@ -365,6 +368,7 @@ def result_columns(
     out = {
         "octave_status": _run_texts(statuses),
         "octave_error": _run_texts(errors),
+        "octave_note": _run_texts(notes if notes is not None else [None] * n),
         **sink.finish(rows),
     }
     if raw:

@@ -40,6 +40,8 @@ class RunReport:
             (rows sharing a call, and answers served from the ledger, cost nothing).
         settings: The arguments that produced the answers, readable (``context[all]`` ->
             its template, ``rate`` -> ``1.0/s`` ...), for the Run sheet and summaries.
+        field_reasons: Request field -> why its column was taken.
+        people: People who get more than one sequence, one readable line each.
 
     """
 
@@ -58,6 +60,8 @@ class RunReport:
     error_counts: Counter[str] = field(default_factory=Counter)
     credits: float = 0.0
     settings: dict[str, str] = field(default_factory=dict)
+    field_reasons: dict[str, str] = field(default_factory=dict)
+    people: list[str] = field(default_factory=list)
 
 
 _REPORTS: dict[int, RunReport] = {}

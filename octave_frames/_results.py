@@ -55,7 +55,13 @@ RAW_COLUMN: Final = "octave_response"
 #: Category code of each confidence level in :data:`CONFIDENCE_DTYPE`.
 LEVEL_CODES: Final = {level: code for code, level in enumerate(CONFIDENCE_LEVELS)}
 
-_HEAD: Final = ("octave_status", "octave_error", "octave_request_id", "octave_usage")
+_HEAD: Final = (
+    "octave_status",
+    "octave_error",
+    "octave_note",
+    "octave_request_id",
+    "octave_usage",
+)
 _EMAIL_FIELDS: Final = ("subject", *SECTIONS, "core_value_prop", "text")
 _ENTITY_FIELDS: Final = ("name", "match_confidence", "match_analysis")
 _TAIL: Final = (*(f"{e}_{f}" for e in ENTITIES for f in _ENTITY_FIELDS), "output_type")
@@ -90,7 +96,7 @@ def output_column_names(n_steps: int, *, prefix: str = "", raw: bool = False) ->
         ArgumentError: ``n_steps`` is negative.
 
     Example:
-        >>> output_column_names(1)[4:6]
+        >>> output_column_names(1)[5:7]
         ['email_1_subject', 'email_1_greeting']
 
     """

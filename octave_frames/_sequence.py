@@ -33,10 +33,12 @@ from ._exceptions import (
     OctaveError,
     RunFailedError,
 )
+from ._fields import detect_fields
 from ._flatten import result_columns
 from ._ledger import Ledger, request_key
-from ._mapping import build_requests, normalize_steps, resolve_fields
+from ._mapping import build_requests, normalize_steps
 from ._options import Options, parse_options
+from ._people import describe, find_people, representatives
 from ._report import RunReport, remember
 from ._results import is_output_column, merge_results
 from ._retry import RetryPolicy
@@ -57,6 +59,7 @@ class Plan:
     keep: np.ndarray[Any, np.dtype[np.bool_]]
     payloads: list[dict[str, Any] | None]
     invalid: list[str | None]
+    notes: list[str | None]
     keys: list[str | None]
     jobs: dict[str, dict[str, Any]]
     report: RunReport
@@ -97,7 +100,8 @@ def make_plan(frame: pd.DataFrame, opts: Options, base_url: str) -> Plan:
     if not isinstance(frame, pd.DataFrame):
         raise ArgumentError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     base, previous = _split_previous(frame, opts.prefix)
-    fields = resolve_fields(base, opts.fields)
+    detection = detect_fields(base, opts.fields)
+    fields = detection.columns
     context = normalize_steps(opts.context, argument="context")
     instructions = normalize_steps(opts.instructions, argument="instructions")
     requests = build_requests(
@@ -109,16 +113,18 @@ def make_plan(frame: pd.DataFrame, opts: Options, base_url: str) -> Plan:
         experiment=opts.static.get("experimentOId"),
         started_at=datetime.now(UTC),
         fields={f: str(c) for f, c in fields.items()},
+        field_reasons=dict(detection.reasons),
         dry_run=opts.dry_run,
         settings=opts.settings(),
     )
+    payloads, notes = _one_per_person(requests.payloads, requests.notes, frame.index, opts, report)
     if previous is not None:
         kept = previous[f"{opts.prefix}octave_status"].astype("string")[keep]
         for status, count in kept.value_counts().items():
             report.skipped[f"already {status} (rerun={opts.rerun!r})"] += int(count)
     keys: list[str | None] = []
     jobs: dict[str, dict[str, Any]] = {}
-    for i, payload in enumerate(requests.payloads):
+    for i, payload in enumerate(payloads):
         if payload is None or keep[i]:
             keys.append(None)
             continue
@@ -131,7 +137,33 @@ def make_plan(frame: pd.DataFrame, opts: Options, base_url: str) -> Plan:
     if not len(frame):
         log.warning("octave_frames: the frame has no rows, so nothing was sent")
     log.info("octave_frames field mapping: %s", report.fields)
-    return Plan(base, previous, keep, requests.payloads, requests.invalid, keys, jobs, report)
+    return Plan(base, previous, keep, payloads, requests.invalid, notes, keys, jobs, report)
+
+
+def _one_per_person(
+    payloads: list[dict[str, Any] | None],
+    notes: list[str | None],
+    labels: pd.Index,
+    opts: Options,
+    report: RunReport,
+) -> tuple[list[dict[str, Any] | None], list[str | None]]:
+    """Find people who would get several sequences; with ``dedupe="person"`` send one each.
+
+    The rows of one person then carry the request of that person's first row, so they
+    share its call and its answer; their ``octave_note`` says whose sequence they took.
+    """
+    people = find_people(payloads)
+    report.people = describe(people.groups, labels.tolist()) if people.groups else []
+    if opts.dedupe != "person" or not people.groups:
+        return payloads, notes
+    payloads, notes = list(payloads), list(notes)
+    for i, first in enumerate(representatives(people)):
+        if first is None or first == i or payloads[i] == payloads[first]:
+            continue
+        payloads[i] = payloads[first]
+        copied = f"same person as row {labels[first]!r}: takes its sequence (dedupe='person')"
+        notes[i] = f"{notes[i]}; {copied}" if notes[i] else copied
+    return payloads, notes
 
 
 def _answer_from_ledger(plan: Plan, ledger: Ledger) -> None:
@@ -181,7 +213,9 @@ def _assemble(frame: pd.DataFrame, plan: Plan, opts: Options) -> pd.DataFrame:
         statuses.append(outcome.status)
         errors.append(outcome.error)
         bodies.append(outcome.body)
-    results = result_columns(statuses, errors, bodies, prefix=opts.prefix, raw=opts.raw)
+    results = result_columns(
+        statuses, errors, bodies, notes=plan.notes, prefix=opts.prefix, raw=opts.raw
+    )
     if plan.previous is not None:
         results = merge_results(plan.previous, results, plan.keep, prefix=opts.prefix)
     if opts.dry_run:

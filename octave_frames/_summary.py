@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from octave_frames._constants import STATUSES
+from octave_frames._constants import DRY_RUN_CACHED, DRY_RUN_WOULD_CALL, STATUSES
 from octave_frames._exceptions import ArgumentError
 from octave_frames._report import RunReport, report_for
 
@@ -39,7 +39,11 @@ class Summary:
         counts: Rows per status: the five statuses in contract order (zeros
             included), then any other value found (rows without a status under
             ``"<NA>"``).
-        credits: Credits spent: the sum of ``octave_usage``.
+        credits: Credits this run spent, each call once (rows sharing a call and answers
+            served from the cache cost nothing); None for a frame without its run's report
+            (e.g. read back from Excel).
+        answer_credits: Credits behind the answers the frame holds, each call once,
+            whichever run paid for them.
         errors: The most common failure reasons, most common first.
         other_errors: Rows whose reason is not among ``errors``.
         agent: ``agentOId`` of the run, when a report is known.
@@ -54,6 +58,10 @@ class Summary:
         dry_run: Whether nothing was sent on purpose.
         estimated_credits: Credits a dry run's calls would cost.
         fields: Request field -> column the run used (the resolved mapping).
+        field_reasons: Why each field's column was taken.
+        people: People who get more than one sequence, readable, one per line.
+        notes: Rows with an ``octave_note`` (values left out of their request, ...).
+        planned: For a dry run: rows a real run would send, answer from the cache, skip.
 
     Example:
         >>> s = out.octave.summary()
@@ -64,7 +72,8 @@ class Summary:
 
     rows: int
     counts: Mapping[str, int]
-    credits: float
+    credits: float | None
+    answer_credits: float = 0.0
     errors: Mapping[str, int] = field(default_factory=dict)
     other_errors: int = 0
     agent: str | None = None
@@ -79,6 +88,10 @@ class Summary:
     dry_run: bool = False
     estimated_credits: float | None = None
     fields: Mapping[str, str] = field(default_factory=dict)
+    field_reasons: Mapping[str, str] = field(default_factory=dict)
+    people: tuple[str, ...] = ()
+    notes: int = 0
+    planned: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def duration(self) -> timedelta | None:
@@ -101,8 +114,13 @@ class Summary:
         if self.duration is not None:
             items.append(("duration (s)", round(self.duration.total_seconds(), 3)))
         items.append(("rows", self.rows))
-        items.extend((f"status: {status}", count) for status, count in self.counts.items())
-        items.append(("credits spent", self.credits))
+        if self.dry_run:
+            items.extend((f"dry run: {what}", count) for what, count in self.planned.items())
+        else:
+            items.extend((f"status: {status}", count) for status, count in self.counts.items())
+        if self.credits is not None:
+            items.append(("credits spent by this run", self.credits))
+        items.append(("credits behind the answers", self.answer_credits))
         if self.estimated_credits is not None:
             items.append(("estimated credits", self.estimated_credits))
         for name in ("calls", "cache_hits", "duplicates"):
@@ -115,6 +133,10 @@ class Summary:
         if self.dry_run:
             items.append(("dry run", "yes"))
         items.extend((f"field: {name}", column) for name, column in self.fields.items())
+        items.extend((f"field reason: {name}", why) for name, why in self.field_reasons.items())
+        items.extend(("person with several sequences", line) for line in self.people)
+        if self.notes:
+            items.append(("rows with a note", self.notes))
         items.extend((f"error: {reason}", count) for reason, count in self.errors.items())
         if self.other_errors:
             items.append(("error: (other reasons)", self.other_errors))
@@ -126,9 +148,10 @@ class Summary:
     def _lines(self) -> list[str]:
         """Render for a terminal, one string per line."""
         total = max(self.rows, 1)
-        width = max(len(status) for status in self.counts)
-        lines = [f"Octave run: {self.rows:,} rows · {_number(self.credits)} credits"]
-        for status, count in self.counts.items():
+        shown = self.planned if self.dry_run else self.counts
+        width = max((len(status) for status in shown), default=0)
+        lines = [self._headline()]
+        for status, count in shown.items():
             lines.append(f"  {status:<{width}}  {count:>9,}  {100 * count / total:5.1f}%")
         facts = []
         if self.agent or self.experiment:
@@ -150,11 +173,11 @@ class Summary:
         ]
         if work:
             lines.append(" · ".join(work))
-        if self.dry_run:
-            estimate = self.estimated_credits
-            lines.append(
-                "dry run: nothing sent" + (f", ~{_number(estimate)} credits" if estimate else "")
-            )
+        if self.people:
+            lines.append("people who get more than one sequence (dedupe='person' sends one each):")
+            lines.extend(f"  {line}" for line in self.people)
+        if self.notes:
+            lines.append(f"notes: {self.notes:,} rows have an octave_note (values left out ...)")
         if self.fields:
             mapping = ", ".join(f"{name} <- {column!r}" for name, column in self.fields.items())
             lines.append(f"fields: {mapping}")
@@ -170,6 +193,23 @@ class Summary:
                 lines.append(f"  {self.other_errors:>7,}  (other reasons)")
         return lines
 
+    def _headline(self) -> str:
+        if self.dry_run:
+            estimate = self.estimated_credits or 0.0
+            return (
+                f"Octave dry run: {self.rows:,} rows · nothing sent · "
+                f"{self.calls or 0:,} calls would cost ~{_number(estimate)} credits"
+            )
+        spent = (
+            f"{_number(self.credits)} credits spent by this run · "
+            if self.credits is not None
+            else ""
+        )
+        return (
+            f"Octave run: {self.rows:,} rows · {spent}"
+            f"{_number(self.answer_credits)} credits behind these answers"
+        )
+
     def __str__(self) -> str:
         return "\n".join(self._lines())
 
@@ -180,14 +220,15 @@ class Summary:
         """Jupyter rendering: a status table, the run facts and the top errors."""
         esc = html.escape
         total = max(self.rows, 1)
-        head = f"<b>Octave run</b>: {self.rows:,} rows · {esc(_number(self.credits))} credits"
+        head = f"<b>{esc(self._headline())}</b>"
+        shown = self.planned if self.dry_run else self.counts
         rows = "".join(
             f"<tr><td>{esc(status)}</td><td style='text-align:right'>{count:,}</td>"
             f"<td style='text-align:right'>{100 * count / total:.1f}%</td></tr>"
-            for status, count in self.counts.items()
+            for status, count in shown.items()
         )
         parts = [head, f"<table><tr><th>status</th><th>rows</th><th>share</th></tr>{rows}</table>"]
-        extra = [esc(line) for line in self._lines()[1 + len(self.counts) :]]
+        extra = [esc(line) for line in self._lines()[1 + len(shown) :]]
         if extra:
             parts.append("<pre>" + "\n".join(extra) + "</pre>")
         return "<div>" + "".join(parts) + "</div>"
@@ -273,17 +314,24 @@ def summarize(
         raise ArgumentError(f"top must be >= 0, got {top!r}")
     if report is None:
         report = report_for(frame)
-    usage_label = f"{prefix}octave_usage"
-    credits = 0.0
-    if usage_label in frame.columns:
-        usage = pd.to_numeric(frame[usage_label], errors="coerce")
-        credits = float(usage.sum(skipna=True))
+    status_label = f"{prefix}octave_status"
+    if status_label not in frame.columns:
+        raise ArgumentError(
+            f"this frame has no Octave results (no {status_label!r} column): run "
+            "df.octave.sequence(...) first"
+            + ("" if prefix else ", or pass prefix='...' if the run used one")
+        )
     errors = _error_counts(frame, f"{prefix}octave_error", report)
+    for marker in (DRY_RUN_WOULD_CALL, DRY_RUN_CACHED):  # the plan says these better
+        errors.pop(marker, None)
     listed = dict(errors.most_common(top))
+    dry_run = report.dry_run if report else False
+    note_label = f"{prefix}octave_note"
     return Summary(
         rows=len(frame),
-        counts=_status_counts(frame, f"{prefix}octave_status"),
-        credits=credits,
+        counts=_status_counts(frame, status_label),
+        credits=None if report is None or dry_run else report.credits,
+        answer_credits=_answer_credits(frame, prefix),
         errors=listed,
         other_errors=sum(errors.values()) - sum(listed.values()),
         agent=report.agent if report else None,
@@ -295,7 +343,45 @@ def summarize(
         duplicates=report.duplicates if report else None,
         skipped=dict(report.skipped) if report else {},
         stopped=report.stopped if report else None,
-        dry_run=report.dry_run if report else False,
+        dry_run=dry_run,
         estimated_credits=report.estimated_credits if report else None,
         fields=dict(report.fields) if report else {},
+        field_reasons=dict(report.field_reasons) if report else {},
+        people=tuple(report.people) if report else (),
+        notes=int(frame[note_label].notna().sum()) if note_label in frame.columns else 0,
+        planned=_planned(frame, prefix, report) if dry_run and report else {},
     )
+
+
+def _answer_credits(frame: pd.DataFrame, prefix: str) -> float:
+    """Credits behind the frame's answers, each call once: rows sharing a call share its id."""
+    usage_label, id_label = f"{prefix}octave_usage", f"{prefix}octave_request_id"
+    if usage_label not in frame.columns:
+        return 0.0
+    usage = pd.to_numeric(frame[usage_label], errors="coerce")
+    if id_label not in frame.columns:
+        return float(usage.sum(skipna=True))
+    ids = frame[id_label].astype("string")
+    known = ids.notna().to_numpy(dtype=bool)
+    once = usage[known].groupby(ids[known].to_numpy(), sort=False).first()
+    return float(once.sum(skipna=True) + usage[~known].sum(skipna=True))
+
+
+def _planned(frame: pd.DataFrame, prefix: str, report: RunReport) -> dict[str, int]:
+    """What a dry run found: rows a real run sends, answers from the cache, rows skipped."""
+    reason = frame[f"{prefix}octave_error"].astype("string")
+    status = frame[f"{prefix}octave_status"].astype("string")
+    to_send = int((reason == DRY_RUN_WOULD_CALL).sum())
+    cached = int((reason == DRY_RUN_CACHED).sum())
+    invalid = int((status == "invalid").sum())
+    done = sum(report.skipped.values())
+    planned = {
+        "rows to send": to_send,
+        "rows from the cache": cached,
+        "rows already done": done,
+        "invalid rows": invalid,
+    }
+    other = len(frame) - to_send - cached - invalid - done
+    if other > 0:
+        planned["other rows"] = other
+    return planned

@@ -70,9 +70,10 @@ def test_counts_every_status_with_zeros_and_missing_ones() -> None:
 
 
 def test_credits_and_grouped_error_reasons() -> None:
-    """Credits sum the usage; reasons group once request ids are removed; '' is no reason."""
+    """Answer credits sum the usage; reasons group once request ids are removed; '' is none."""
     summary = summarize(_frame())
-    assert summary.credits == pytest.approx(4.5)
+    assert summary.answer_credits == pytest.approx(4.5)
+    assert summary.credits is None  # no run report: what this run spent is unknown
     assert summary.errors == {"HTTP 500: boom (after 5 attempts)": 2}
     assert summary.other_errors == 0
 
@@ -88,12 +89,25 @@ def test_top_limits_the_reasons_and_counts_the_rest() -> None:
         summarize(frame, top=-1)
 
 
+def test_rows_sharing_a_call_count_its_credits_once() -> None:
+    """Rows that took one call's answer (same request id) count its usage once, not per row."""
+    frame = pd.DataFrame(
+        {
+            "octave_status": pd.array(["ok", "ok", "ok", "ok"], dtype="string"),
+            "octave_request_id": pd.array(["r1", "r1", "r2", None], dtype="string"),
+            "octave_usage": pd.array([2.0, 2.0, 3.0, 1.0], dtype="Float64"),
+        }
+    )
+    assert summarize(frame).answer_credits == pytest.approx(6.0)
+
+
 def test_prefix_and_a_frame_without_results() -> None:
-    """The prefix picks the columns; a frame without them has zero counts and credits."""
+    """The prefix picks the columns; a frame never run gets a plain error saying what to do."""
     assert summarize(_frame("x_"), prefix="x_").counts["ok"] == 3
-    empty = summarize(pd.DataFrame({"Email": ["a"]}))
-    assert empty.counts == dict.fromkeys(STATUSES, 0) and empty.credits == 0.0
-    assert empty.errors == {} and empty.agent is None
+    with pytest.raises(ArgumentError, match=r"no Octave results.*sequence\(\.\.\.\) first"):
+        summarize(pd.DataFrame({"Email": ["a"]}))
+    with pytest.raises(ArgumentError, match="prefix="):
+        summarize(_frame("x_"))
 
 
 def test_report_facts_come_from_the_argument_or_the_registry() -> None:
@@ -119,7 +133,9 @@ def test_renders_for_terminal_and_jupyter() -> None:
     summary = summarize(_frame(), report=_report())
     text = str(summary)
     assert text == repr(summary)
-    assert text.splitlines()[0] == "Octave run: 6 rows · 4.50 credits"
+    assert text.splitlines()[0] == (
+        "Octave run: 6 rows · 0 credits spent by this run · 4.50 credits behind these answers"
+    )
     assert re.search(r"^  failed +2 +33\.3%$", text, re.MULTILINE)
     assert "agent ca_123 · started 2024-05-01 12:00:00 UTC · took 4m 12s" in text
     assert "skipped: 4 already ok" in text and "stopped: max_credits reached" in text
@@ -135,7 +151,8 @@ def test_to_frame_lists_items_and_values() -> None:
     assert items["agent"] == "ca_123"
     assert items["started"] == datetime(2024, 5, 1, 12, 0)
     assert items["status: not_found"] == 0
-    assert items["credits spent"] == pytest.approx(4.5)
+    assert items["credits behind the answers"] == pytest.approx(4.5)
+    assert items["credits spent by this run"] == 0
     assert items["skipped: already ok"] == 4
     assert items["error: HTTP 500: boom (after 5 attempts)"] == 2
     assert isinstance(summarize(_frame()), Summary)
@@ -150,3 +167,24 @@ def test_dry_run_summary_shows_the_resolved_field_mapping() -> None:
     assert dict(summary.fields) == {"email": "Work Email", "firstName": "Given Name"}
     assert "email <- 'Work Email'" in str(summary)
     assert "field: firstName" in set(summary.to_frame()["item"])
+
+
+def test_a_dry_run_summary_leads_with_the_plan_not_with_not_sent() -> None:
+    """A dry run says nothing was sent and what a real run would do, not "not_sent 100%"."""
+    import octave_frames as of
+
+    frame = pd.DataFrame(
+        {"Email": ["a@b.co", "a@b.co", "c@d.co", None], "First Name": ["A", "A", "C", None]}
+    )
+    summary = of.sequence(frame, agent="ca_1", dry_run=True, cache=False).octave.summary()
+    text = str(summary)
+    first = text.splitlines()[0]
+    assert first.startswith("Octave dry run: 4 rows · nothing sent · 2 calls would cost ~2")
+    assert "not_sent" not in text
+    assert summary.planned == {
+        "rows to send": 3,
+        "rows from the cache": 0,
+        "rows already done": 0,
+        "invalid rows": 1,
+    }
+    assert summary.credits is None

@@ -197,9 +197,11 @@ def _dry_run(frame: pd.DataFrame, kwargs: dict[str, Any]) -> int:
     out = sequence(frame, **kwargs)
     report = report_for(out)
     fields = report.fields if report is not None else {}
+    reasons = report.field_reasons if report is not None else {}
     print("Field mapping (request field <- column):")
     for name, column in fields.items():
-        print(f"  {name:<16} <- {column}")
+        why = reasons.get(name)
+        print(f"  {name:<16} <- {column}" + (f"   ({why})" if why else ""))
     unmapped = [name for name in REQUEST_FIELDS if name not in fields]
     if unmapped:
         print(f"  not mapped: {', '.join(unmapped)}")
@@ -222,5 +224,14 @@ def _dry_run(frame: pd.DataFrame, kwargs: dict[str, Any]) -> int:
     print(f"Estimated credits: ~{credits or 0:g}")
     for text, count in invalid.items():
         print(f"  invalid x{count}: {text}")
+    notes = out["octave_note"].dropna()
+    if len(notes):
+        print(f"\nValues left out of {len(notes):,} rows (see octave_note):")
+        for label, text in notes.head(_SAMPLES * 2).items():
+            print(f"  row {label!r}: {text}")
+    if report is not None and report.people:
+        print("\nPeople who would get more than one sequence (--dedupe person sends one each):")
+        for line in report.people:
+            print(f"  {line}")
     print("Dry run: nothing was sent.")
     return EXIT_OK
