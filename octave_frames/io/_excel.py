@@ -254,13 +254,19 @@ def _run_table(
     frame: pd.DataFrame, prefix: str, report: RunReport | None, stats: FitStats
 ) -> pd.DataFrame:
     """The Run sheet: the summary, this run's credits, cell fixes, then the settings block."""
-    items = list(summarize(frame, prefix=prefix, report=report).to_frame().itertuples(index=False))
+    if f"{prefix}octave_status" in frame.columns:
+        summary = summarize(frame, prefix=prefix, report=report).to_frame()
+        items = [(str(item), value) for item, value in summary.itertuples(index=False)]
+    else:  # any frame can be written; only a result frame has a run to summarise
+        items = [("rows", len(frame))]
     extra = run_rows(report)
-    credits = [k for k, (item, _) in enumerate(items) if item == "credits spent"]
+    listed = {item for item, _ in items}
+    # The summary may list this run's credits itself; else they go after its credits.
+    credits = [k for k, (item, _) in enumerate(items) if item.startswith("credits")]
     at = credits[0] + 1 if credits else len(items)
-    rows: list[tuple[str, object]] = [(str(item), value) for item, value in items[:at]]
-    rows += [row for row in extra if row[0] == RUN_CREDITS_ITEM]
-    rows += [(str(item), value) for item, value in items[at:]]
+    rows = items[:at]
+    rows += [row for row in extra if row[0] == RUN_CREDITS_ITEM and row[0] not in listed]
+    rows += items[at:]
     rows += [
         (item, count)
         for item, count in (
