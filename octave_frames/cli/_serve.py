@@ -220,8 +220,8 @@ def serve_command(args: argparse.Namespace) -> int:
     key = sorted(sim.config.api_keys)[0]
     print(
         f"Octave simulator on {url} (SIMULATED answers; Ctrl-C stops it)\n"
-        f"API key: {key} · agents: any id starting with ca_\n"
-        f"Counters: {url}/_simulator/counters\n"
+        f"API key: {key} · agents: any id starting with ca_ · counters: "
+        f"{url}/_simulator/counters\n"
         "Point octave_frames at it:\n"
         f"  export {ENV_BASE_URL}={url} {ENV_API_KEY}={key} {ENV_AGENT_OID}=ca_demo",
         flush=True,
@@ -231,6 +231,6 @@ def serve_command(args: argparse.Namespace) -> int:
         with _sigterm_stops(), contextlib.suppress(KeyboardInterrupt, _Stopped):
             run_server(sim, args.host, port, log_level=args.log_level)
     finally:
-        print("simulator stopped; counters:", flush=True)
-        print(json.dumps(sim.counters.to_json(), indent=2), flush=True)
+        print("simulator stopped", flush=True)
+        print("counters:", json.dumps(sim.counters.to_json(), indent=2), flush=True)
     return EXIT_OK
