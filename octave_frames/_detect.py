@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 import pandas as pd
 
@@ -27,7 +27,15 @@ from ._headers import (
     read_header,
     vetoed_for_person,
 )
-from ._sniff import SALESFORCE_PREFIX, Profile, Verdict, judge, profile, sample_texts
+from ._sniff import (
+    SALESFORCE_PREFIX,
+    Profile,
+    Verdict,
+    judge,
+    profile,
+    sample_positions,
+    sample_texts,
+)
 
 __all__ = ["FieldDetection", "detect_fields"]
 
@@ -93,16 +101,26 @@ class _Samples:
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
+        self._rows: pd.DataFrame | None = None
+        self._texts: dict[int, list[str]] = {}
         self._shapes: dict[int, Profile] = {}
+        self._kinds = [getattr(dtype, "kind", "O") for dtype in frame.dtypes]
+
+    def texts(self, position: int) -> list[str]:
+        if position not in self._texts:
+            if self._rows is None:  # one take for all columns, not one per column
+                self._rows = self.frame.iloc[sample_positions(len(self.frame))]
+            column = self._rows.iloc[:, position]
+            self._texts[position] = sample_texts(column, presampled=True)
+        return self._texts[position]
 
     def shape(self, position: int) -> Profile:
         if position not in self._shapes:
-            self._shapes[position] = profile(sample_texts(self.frame.iloc[:, position]))
+            self._shapes[position] = profile(self.texts(position))
         return self._shapes[position]
 
     def textual(self, position: int) -> bool:
-        dtype: Any = self.frame.dtypes.iloc[position]
-        return getattr(dtype, "kind", "O") not in _NOT_TEXT_KINDS
+        return self._kinds[position] not in _NOT_TEXT_KINDS
 
 
 def _explicit(
@@ -150,6 +168,10 @@ def _header_candidate(
 
 def _value_candidates(position: int, name: str, samples: _Samples) -> list[_Candidate]:
     if not samples.textual(position) or vetoed_for_person(name) or email_vetoed(name):
+        return []
+    # One C-level scan spares the full profile of the many columns with neither shape.
+    joined = "\x00".join(samples.texts(position)).lower()
+    if "@" not in joined and "linkedin.com/" not in joined:
         return []
     shape = samples.shape(position)
     if shape.n < _VALUE_ONLY_MIN:

@@ -80,7 +80,7 @@ say (LinkedIn's connections export calls the profile ``URL``).
 
 **Values.** Up to 200 non-empty cells per column are sampled, always the same ones (the
 first rows and rows spread evenly over the rest), so a 100,000-row frame costs what a
-600-row one does. A column is never taken when a clear majority (60%) of its sampled values
+400-row one does. A column is never taken when a clear majority (60%) of its sampled values
 do not have the field's shape: emails for ``email``; ``linkedin.com/in/`` URLs for
 ``linkedInProfile`` (a ``linkedin.com/company/`` page is not one); websites or domains for
 ``companyDomain``; names (no digits, at most four words) for first and last names; text
