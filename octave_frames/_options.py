@@ -378,7 +378,12 @@ RUN_ARGS: Final[tuple[Arg, ...]] = (
         True,
         f"The ledger that makes runs resumable: True (``{DEFAULT_CACHE_PATH}``), a path, or False.",
         _cache,
-        Flag(metavar="PATH", parse=Path, negate="--no-cache", help="ledger file"),
+        Flag(
+            metavar="PATH",
+            parse=Path,
+            negate="--no-cache",
+            help=f"the ledger of answers that makes runs resumable (default {DEFAULT_CACHE_PATH})",
+        ),
     ),
     Arg(
         "rerun",
@@ -652,7 +657,8 @@ def takes(args: Sequence[Arg] = SEQUENCE_CALL) -> Callable[[F], F]:
             doc = "\n".join(lines)
         elif "\nReturns:" in doc:
             head, _, tail = doc.partition("\nReturns:")
-            doc = f"{head.rstrip()}\n{section}\n\nReturns:{tail}"
+            title = "" if "\nArgs:" in head else "\nArgs:"
+            doc = f"{head.rstrip()}\n{title}\n{section}\n\nReturns:{tail}".replace("\n\n\n", "\n\n")
         else:
             doc = f"{doc}\n\nArgs:\n{section}"
         func.__doc__ = doc
@@ -677,7 +683,7 @@ def add_flags(parser: argparse.ArgumentParser, args: Sequence[Arg]) -> None:
         if flag is None:
             continue
         text = flag.help or arg.help.replace("``", "")
-        if arg.default not in (None, "", False) and not flag.switch:
+        if not isinstance(arg.default, bool | type(None)) and arg.default != "" and not flag.switch:
             text += f" (default {arg.default})"
         text = text.replace("%", "%%")
         if flag.negate is not None:
@@ -702,7 +708,7 @@ def add_flags(parser: argparse.ArgumentParser, args: Sequence[Arg]) -> None:
             parser.add_argument(
                 arg.option,
                 dest=arg.name,
-                metavar=flag.metavar or arg.name.upper(),
+                metavar=None if flag.choices else flag.metavar or arg.name.upper(),
                 choices=flag.choices,
                 help=text,
             )
