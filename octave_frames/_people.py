@@ -41,10 +41,12 @@ So two rows with different emails are never one person.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import unicodedata
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 from urllib.parse import unquote
@@ -65,7 +67,6 @@ _BY: Final[dict[int, JoinedBy]] = {
     _NAME: "name+company",
 }
 
-_MAILTO: Final = re.compile(r"^\s*mailto:", re.IGNORECASE)
 # Scheme optional; one optional subdomain label (www, m, uk, de-de ...) in front of linkedin.com.
 _LINKEDIN_PROFILE: Final = re.compile(
     r"^(?:[a-z][a-z0-9+.\-]*://)?(?:[a-z0-9\-]+\.)?linkedin\.com/+in/+([^/?#\s]+)"
@@ -103,6 +104,8 @@ _COMPANY_SUFFIXES: Final = frozenset(
 )
 _COMPANY_PUNCTUATION: Final = re.compile(r"[.,]")
 _DESCRIBE_ROWS: Final = 10
+# Up to this many rows, a person's distinct payloads are found by pairwise comparison.
+_PAIRWISE: Final = 16
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,20 @@ class People:
     groups: list[Group]
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    # Finding people allocates a few small containers per row, and every collection they
+    # trigger re-walks the caller's heap (the payload dicts themselves): without the pause
+    # that costs more than the work. Nothing here makes reference cycles.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class _UnionFind:
     """Disjoint sets over row positions, each set remembering the weakest join it took."""
 
@@ -169,7 +186,9 @@ class _UnionFind:
 def _email_key(value: object) -> str | None:
     if not isinstance(value, str):
         return None
-    key = _MAILTO.sub("", value).strip().lower()
+    key = value.strip().lower()
+    if key.startswith("mailto:"):
+        key = key[7:].strip()
     return key or None
 
 
@@ -199,44 +218,46 @@ def _company_key(name: str) -> str:
     return " ".join(words)
 
 
-class _Folder:
-    """Memoised folding: names and companies repeat, so most rows are one dict lookup."""
+# (first name, last name, "c" or "d", company name or domain): names never meet domains.
+_NameKey = tuple[str, str, str, str]
+
+
+class _NameKeys:
+    """Name + company keys of payloads; folding is memoised, as names and companies repeat."""
 
     def __init__(self) -> None:
-        self.names: dict[str, str] = {}
-        self.companies: dict[str, str] = {}
+        self._names: dict[str, str] = {}
+        self._companies: dict[str, str] = {}
 
-    def name(self, value: object) -> str:
-        if not isinstance(value, str):
-            return ""
-        key = self.names.get(value)
-        if key is None:
-            key = self.names[value] = _fold(value)
-        return key
+    def name(self, payload: Mapping[str, Any]) -> tuple[str, str]:
+        """Folded first and last name, ``""`` for a missing one."""
+        names = self._names
+        first = payload.get("firstName")
+        last = payload.get("lastName")
+        folded_first = folded_last = ""
+        if isinstance(first, str):
+            folded_first = names.get(first) or names.setdefault(first, _fold(first))
+        if isinstance(last, str):
+            folded_last = names.get(last) or names.setdefault(last, _fold(last))
+        return folded_first, folded_last
 
-    def company(self, value: object) -> str:
-        if not isinstance(value, str):
-            return ""
-        key = self.companies.get(value)
-        if key is None:
-            key = self.companies[value] = _company_key(value)
-        return key
-
-
-def _name_keys(payload: Mapping[str, Any], folder: _Folder) -> list[str]:
-    first = folder.name(payload.get("firstName"))
-    if not first:
-        return []
-    # "\x1f" cannot occur in cleaned text, so keys of different fields never collide.
-    name = f"{first}\x1f{folder.name(payload.get('lastName'))}"
-    keys = []
-    company = folder.company(payload.get("companyName"))
-    if company:
-        keys.append(f"{name}\x1fc\x1f{company}")
-    domain = payload.get("companyDomain")
-    if isinstance(domain, str) and (domain := domain.strip().lower()):
-        keys.append(f"{name}\x1fd\x1f{domain}")
-    return keys
+    def of(self, payload: Mapping[str, Any]) -> list[_NameKey]:
+        """The row's keys: none without a first name, else one per company name or domain."""
+        first, last = self.name(payload)
+        if not first:
+            return []
+        keys = []
+        company = payload.get("companyName")
+        if isinstance(company, str):
+            folded = self._companies.get(company)
+            if folded is None:
+                folded = self._companies[company] = _company_key(company)
+            if folded:
+                keys.append((first, last, "c", folded))
+        domain = payload.get("companyDomain")
+        if isinstance(domain, str) and (domain := domain.strip().lower()):
+            keys.append((first, last, "d", domain))
+        return keys
 
 
 def _canonical(payload: Mapping[str, Any]) -> str:
@@ -293,46 +314,49 @@ def _join_by_name(
     payloads: Sequence[Mapping[str, Any] | None],
     emails: list[str | None],
     linkedins: list[str | None],
-) -> None:
-    folder = _Folder()
+) -> list[int]:
+    """Round 3; returns the rows without email or profile that it could not settle."""
+    name_keys = _NameKeys()
     # Only rows without an email can be joined by name; emailed rows matter only when a
     # row without one shares their name, so most frames fold almost nothing here.
-    loose_keys: dict[int, list[str]] = {}
+    by_key: dict[_NameKey, list[int]] = {}
+    loose_names: set[tuple[str, str]] = set()
+    unsettled = []
     for i, payload in enumerate(payloads):
-        if payload is not None and emails[i] is None:
-            keys = _name_keys(payload, folder)
-            if keys:
-                loose_keys[i] = keys
-    if not loose_keys:
-        return
-    loose_names = {key.rsplit("\x1f", 2)[0] for keys in loose_keys.values() for key in keys}
-    by_key: dict[str, list[int]] = {}
-    for i, payload in enumerate(payloads):
-        if payload is None:
+        if payload is None or emails[i] is not None:
             continue
-        row_keys = loose_keys.get(i)
-        if row_keys is None and emails[i] is not None:
-            first = folder.name(payload.get("firstName"))
-            last = folder.name(payload.get("lastName"))
-            if f"{first}\x1f{last}" in loose_names:
-                row_keys = _name_keys(payload, folder)
-        for key in row_keys or ():
+        keys = name_keys.of(payload)
+        if not keys:
+            if linkedins[i] is None:
+                unsettled.append(i)
+            continue
+        loose_names.add(keys[0][:2])
+        for key in keys:
             by_key.setdefault(key, []).append(i)
+    if not loose_names:
+        return unsettled
+    for i, payload in enumerate(payloads):
+        if payload is not None and emails[i] is not None and name_keys.name(payload) in loose_names:
+            for key in name_keys.of(payload):
+                by_key.setdefault(key, []).append(i)
 
-    # Tangles: people (round-2 roots) linked through shared keys, found on a second forest.
-    roots_of_key = {key: {uf.find(i) for i in rows} for key, rows in by_key.items()}
+    shared = [
+        roots
+        for rows in by_key.values()
+        if len(rows) > 1
+        if len(roots := {uf.find(i) for i in rows}) > 1
+    ]
+    if not shared:
+        return unsettled
     tangle = _UnionFind(len(payloads))
-    for roots in roots_of_key.values():
+    for roots in shared:
         first_root = min(roots)
         for r in roots:
             tangle.union(first_root, r, _NAME)
     members: dict[int, set[int]] = {}
-    for roots in roots_of_key.values():
+    for roots in shared:
         for r in roots:
             members.setdefault(tangle.find(r), set()).add(r)
-    members = {t: rs for t, rs in members.items() if len(rs) > 1}
-    if not members:
-        return
     involved = set().union(*members.values())
     email_of: dict[int, str] = {}
     links_of: dict[int, set[str]] = {}
@@ -352,6 +376,10 @@ def _join_by_name(
         if _compatible(ordered, email_of, links_of):
             for r in ordered[1:]:
                 uf.union(ordered[0], r, _NAME)
+        else:
+            # Rows with neither email nor profile are still unjoined, so each is its own root.
+            unsettled.extend(r for r in ordered if r not in email_of and r not in links_of)
+    return unsettled
 
 
 def find_people(payloads: Sequence[Mapping[str, Any] | None]) -> People:
@@ -380,64 +408,67 @@ def find_people(payloads: Sequence[Mapping[str, Any] | None]) -> People:
         ('ann@acme.com', [0, 2], 2)
 
     """
+    with _gc_paused():
+        return _find_people(payloads)
+
+
+def _find_people(payloads: Sequence[Mapping[str, Any] | None]) -> People:
     n = len(payloads)
     uf = _UnionFind(n)
     emails: list[str | None] = [None] * n
     linkedins: list[str | None] = [None] * n
     by_email: dict[str, int] = {}
     links: dict[str, list[int]] = {}
-    loose_by_payload: dict[str, int] = {}
-    canonical: dict[int, str] = {}
     for i, payload in enumerate(payloads):
         if payload is None:
             continue
         email = emails[i] = _email_key(payload.get("email"))
-        link = linkedins[i] = _linkedin_key(payload.get("linkedInProfile"))
         if email is not None:
             first = by_email.setdefault(email, i)
             if first != i:
                 uf.union(first, i, _EMAIL)
+        link = linkedins[i] = _linkedin_key(payload.get("linkedInProfile"))
         if link is not None:
             links.setdefault(link, []).append(i)
-        if email is None and link is None:
-            # Rows the strong keys cannot join: identical requests are still one person.
-            text = canonical[i] = _canonical(payload)
-            first = loose_by_payload.setdefault(text, i)
+    _join_by_linkedin(uf, emails, links)
+    # Identical requests are one person even where no key could join them; the rows the
+    # keys did settle are joined already, so only these few are serialised.
+    same: dict[str, int] = {}
+    for i in _join_by_name(uf, payloads, emails, linkedins):
+        payload = payloads[i]
+        if payload is not None:
+            first = same.setdefault(_canonical(payload), i)
             if first != i:
                 uf.union(first, i, _SAME_PAYLOAD)
-    _join_by_linkedin(uf, emails, links)
-    _join_by_name(uf, payloads, emails, linkedins)
 
     number: dict[int, int] = {}
     person: list[int | None] = [None] * n
     rows_of: dict[int, list[int]] = {}
     for i, payload in enumerate(payloads):
-        if payload is None:
-            continue
-        root = uf.find(i)
-        person[i] = number.setdefault(root, len(number))
-        rows_of.setdefault(root, []).append(i)
+        if payload is not None:
+            root = uf.find(i)
+            person[i] = number.setdefault(root, len(number))
+            rows_of.setdefault(root, []).append(i)
     groups = []
     for root, rows in rows_of.items():
-        if len(rows) < 2:
-            continue
-        texts: set[str] = set()
-        for i in rows:
-            known = canonical.get(i)
-            if known is None and (payload := payloads[i]) is not None:
-                known = _canonical(payload)
-            texts.add(known or "")
-        if len(texts) > 1:
-            groups.append(
-                Group(
-                    _identity(rows, payloads, emails, linkedins),
-                    _BY[uf.rank[root]],
-                    rows,
-                    len(texts),
-                )
-            )
+        if len(rows) > 1 and (calls := _distinct([payloads[i] for i in rows])) > 1:
+            identity = _identity(rows, payloads, emails, linkedins)
+            groups.append(Group(identity, _BY[uf.rank[root]], rows, calls))
     groups.sort(key=lambda g: (-g.calls, -len(g.rows), g.rows[0]))
     return People(person=person, groups=groups)
+
+
+def _distinct(payloads: list[Mapping[str, Any] | None]) -> int:
+    """How many different requests `payloads` are, as canonical JSON would tell them apart."""
+    if len(payloads) > _PAIRWISE:
+        return len({_canonical(p) for p in payloads if p is not None})
+    # For the few rows of a usual person, dict equality says the same as canonical JSON
+    # (payloads hold cleaned text, no NaN) at a fraction of the cost of serialising.
+    kinds: list[Mapping[str, Any] | None] = []
+    for p in payloads:
+        if all(p != k for k in kinds):
+            kinds.append(p)
+    return len(kinds)
 
 
 def _identity(
