@@ -7,13 +7,19 @@ Importing the package registers the ``df.octave`` accessor::
     contacts = of.read_excel("contacts.xlsx")
     out = contacts.octave.sequence(agent="ca_123", context={"all": "{Account Research}"})
     out.octave.to_excel("contacts_with_emails.xlsx")
+
+Helpers for your own tests (a fake clock, the Octave simulator) live in
+:mod:`octave_frames.testing`.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: it would bind ``annotations`` as a
+# module attribute and show it in tab completion next to the real API.
+
+# Private aliases: public-looking helper names would be attributes of the package.
+import importlib as _importlib
+import typing as _typing
 
 from ._accessor import OctaveAccessor, asequence, sequence
-from ._client import Client
-from ._clock import SYSTEM_CLOCK, Clock, FakeClock
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -32,15 +38,17 @@ from ._exceptions import (
     ServerError,
     TransportError,
 )
-from ._longform import emails_long as emails
-from ._summary import Summary
-from ._summary import summarize as summary
-from .io import read_excel, to_csv, to_excel
+
+if _typing.TYPE_CHECKING:
+    from ._client import Client
+    from ._longform import emails_long as emails
+    from ._summary import Summary
+    from ._summary import summarize as summary
+    from .io import read_excel, to_csv, to_excel
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "SYSTEM_CLOCK",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
@@ -48,10 +56,8 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "Client",
-    "Clock",
     "ColumnError",
     "ConflictError",
-    "FakeClock",
     "InsufficientCreditsError",
     "MalformedResponseError",
     "NotFoundError",
@@ -71,3 +77,48 @@ __all__ = [
     "to_csv",
     "to_excel",
 ]
+
+# Exported name -> (module, attribute). Loaded on first use so that `import octave_frames`
+# does not pay for Excel readers, the HTTP stack or report rendering it may never need.
+_LAZY = {
+    "Client": ("._client", "Client"),
+    "Summary": ("._summary", "Summary"),
+    "emails": ("._longform", "emails_long"),
+    "read_excel": (".io", "read_excel"),
+    "summary": ("._summary", "summarize"),
+    "to_csv": (".io", "to_csv"),
+    "to_excel": (".io", "to_excel"),
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """Import a lazily exported name on first access and keep it as a module attribute.
+
+    Args:
+        name: The attribute asked for.
+
+    Returns:
+        The exported object.
+
+    Raises:
+        AttributeError: ``name`` is not part of the public API.
+
+    """
+    try:
+        module, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(_importlib.import_module(module, __name__), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """List the public API (and the module's dunders), not the private submodules.
+
+    Returns:
+        The sorted names tab completion should offer.
+
+    """
+    dunders = [name for name in globals() if name.startswith("__") and name.endswith("__")]
+    return sorted({*__all__, *dunders})

@@ -12,7 +12,6 @@ time and for sleeping, never ``time`` or ``anyio`` directly, so a test can hand 
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import math
 import time
@@ -20,12 +19,17 @@ import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 import anyio
 import anyio.lowlevel
 
 from ._exceptions import ArgumentError
+
+if TYPE_CHECKING:
+    # Only FakeClock needs asyncio, and importing it costs ~20 ms that
+    # `import octave_frames` should not pay; wait_idle imports it when it runs.
+    import asyncio
 
 __all__ = ["SYSTEM_CLOCK", "Clock", "FakeClock", "SystemClock"]
 
@@ -167,6 +171,8 @@ class FakeClock:
         :func:`anyio.wait_all_tasks_blocked`, which sleeps 0.1 real seconds whenever
         some task is still runnable and would make long fake runs slow.
         """
+        import asyncio
+
         try:
             this = asyncio.current_task()
         except RuntimeError:  # not on asyncio (trio): anyio's version is exact there

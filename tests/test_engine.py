@@ -16,6 +16,7 @@ import respx
 
 import octave_frames as of
 from octave_frames._engine import Breaker
+from octave_frames.testing import FakeClock
 
 BASE = "https://octave.test"
 RUN = f"{BASE}/api/v2/agents/sequence/run"
@@ -45,10 +46,10 @@ def contacts(n: int) -> pd.DataFrame:
 
 
 async def run(
-    router: respx.MockRouter, frame: pd.DataFrame, clock: of.FakeClock | None = None, **kw: Any
+    router: respx.MockRouter, frame: pd.DataFrame, clock: FakeClock | None = None, **kw: Any
 ) -> pd.DataFrame:
     """Run asequence against the router on a fake clock that jumps whenever all tasks wait."""
-    clock = clock or of.FakeClock()
+    clock = clock or FakeClock()
     router.get(VALIDATE).respond(200, json={"valid": True, "credits": {"totalRemaining": 1e9}})
     client = of.Client(
         "sk-test", base_url=BASE, transport=httpx.MockTransport(router.async_handler), clock=clock
@@ -87,7 +88,7 @@ async def test_429_then_503_then_200_ends_ok() -> None:
 @pytest.mark.anyio
 async def test_retry_after_is_honoured() -> None:
     """After a 429 with Retry-After: 30 the retry waits at least 30 (virtual) seconds."""
-    clock = of.FakeClock()
+    clock = FakeClock()
     times: list[float] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -106,7 +107,7 @@ async def test_retry_after_is_honoured() -> None:
 @pytest.mark.anyio
 async def test_a_429_cools_down_every_worker() -> None:
     """One 429 with Retry-After pauses all workers, not just the one that got it."""
-    clock = of.FakeClock()
+    clock = FakeClock()
     times: list[float] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -127,7 +128,7 @@ async def test_a_429_cools_down_every_worker() -> None:
 @pytest.mark.anyio
 async def test_pacing_follows_the_rate() -> None:
     """Starts are spaced by 1/rate: 30 calls at 2/s span 14.5 s of virtual time."""
-    clock = of.FakeClock()
+    clock = FakeClock()
     times: list[float] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -166,7 +167,7 @@ async def test_a_hang_hits_the_timeout_then_retries() -> None:
         base_url=BASE,
         timeout=0.05,
         transport=httpx.MockTransport(handler),
-        clock=of.FakeClock(),
+        clock=FakeClock(),
     )
     with anyio.fail_after(5):
         async with client.clock.autojump():  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import octave_frames as of
+import octave_frames.testing as of_testing
 
 ROOT = Path(__file__).resolve().parents[1]
 PATHS = ["octave_frames", "tests", "benchmarks"]
@@ -43,11 +44,16 @@ def test_mypy_strict() -> None:
 
 
 def test_exported_members_are_sorted_and_real() -> None:
-    """The top-level __all__ (kept sorted by ruff's RUF022) is unique and complete."""
+    """The top-level __all__ is sorted, unique and complete; no internals or test helpers show."""
     names = list(of.__all__)
     assert len(names) == len(set(names))
+    # RUF022's order: SCREAMING_CASE, then CamelCase, then the rest, each alphabetical.
+    assert names == sorted(names, key=lambda n: (not n.isupper(), not n[0].isupper(), n))
     for name in names:
         assert hasattr(of, name), name
-    public = {n for n in dir(of) if not n.startswith("_") and n not in {"annotations"}}
-    modules = {n for n in public if type(getattr(of, n)).__name__ == "module"}
-    assert public - modules - set(names) == set()
+    public = {n for n in dir(of) if not n.startswith("_")}
+    assert public == {n for n in names if not n.startswith("_")}
+    for helper in ("annotations", "FakeClock", "SYSTEM_CLOCK", "Clock", "SystemClock"):
+        assert helper not in dir(of), helper
+        assert not hasattr(of, helper), helper
+    assert {"FakeClock", "SYSTEM_CLOCK", "Clock"} <= set(of_testing.__all__)
