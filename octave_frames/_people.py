@@ -335,10 +335,14 @@ def _join_by_name(
             by_key.setdefault(key, []).append(i)
     if not loose_names:
         return unsettled
+    # A key no row without email has joins nobody, and would only make tangles that
+    # wrongly look contested, so emailed rows are filed only under existing keys.
     for i, payload in enumerate(payloads):
         if payload is not None and emails[i] is not None and name_keys.name(payload) in loose_names:
             for key in name_keys.of(payload):
-                by_key.setdefault(key, []).append(i)
+                bucket = by_key.get(key)
+                if bucket is not None:
+                    bucket.append(i)
 
     shared = [
         roots

@@ -398,3 +398,29 @@ def test_person_numbers_are_consistent(payloads: list[dict[str, Any] | None]) ->
             assert rep <= i and people.person[rep] == people.person[i]
     for group in people.groups:
         assert group.calls > 1 and len({people.person[i] for i in group.rows}) == 1
+
+
+def test_a_key_only_emailed_rows_share_does_not_block_a_clear_match() -> None:
+    """Two addresses sharing a company name do not stop a domain-only row joining its match."""
+    payloads = [
+        row(email="ann@acme.com", firstName="Ann", lastName="Lee", companyName="Acme",
+            companyDomain="acme.com"),
+        row(email="a.lee@acme.com", firstName="Ann", lastName="Lee", companyName="Acme"),
+        row(firstName="Ann", lastName="Lee", companyDomain="acme.com", jobTitle="CEO"),
+    ]  # fmt: skip
+    assert find_people(payloads).person == [0, 1, 0]
+
+
+def test_find_people_restores_the_garbage_collector() -> None:
+    """The collector pause inside find_people leaves the caller's gc setting as it was."""
+    import gc
+
+    assert gc.isenabled()
+    find_people([row(email="a@x.com")])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        find_people([row(email="a@x.com")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
