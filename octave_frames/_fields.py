@@ -83,7 +83,7 @@ first rows and rows spread evenly over the rest), so a 100,000-row frame costs w
 400-row one does. A column is never taken when a clear majority (60%) of its sampled values
 do not have the field's shape: emails for ``email``; ``linkedin.com/in/`` URLs for
 ``linkedInProfile`` (a ``linkedin.com/company/`` page is not one); websites or domains for
-``companyDomain``; names (no digits, at most four words) for first and last names; text
+``companyDomain``; text with a letter (not numbers, emails, URLs) for first and last names; text
 that is not mostly salutations for ``jobTitle`` (Outlook's ``Title`` holds ``Mr``/``Ms``);
 one token with a digit for ids. A header-matched column with no values at all is taken on
 its header (for ``email`` too: it sends nothing, so it cannot write to a wrong person).

@@ -264,7 +264,10 @@ _VETO: Final = frozenset(
 _SOMEONE_ELSE: Final = frozenset(
     {"owner", "rep", "assistant", "manager", "boss", "referrer", "referred", "sender",
      "recipient", "cc", "bcc", "created", "modified", "updated", "by", "user", "agent",
-     "billing", "support", "reports", "reporting", "spouse", "partner", "parent"}
+     "billing", "support", "reports", "reporting", "spouse", "partner", "parent",
+     "assigned", "assignee", "invited", "inviter", "requester", "approver", "colleague",
+     "coworker", "teammate", "csm", "sdr", "bdr", "ae", "salesperson", "host", "organizer",
+     "organiser", "sales", "from", "to", "reply", "sent", "team", "author", "admin"}
 )  # fmt: skip
 _SOCIAL: Final = frozenset(
     {"linkedin", "facebook", "twitter", "instagram", "youtube", "github", "crunchbase",
@@ -452,7 +455,7 @@ def vetoed_for_person(header: str) -> bool:
 
     """
     parts = _parts(header)
-    return bool(parts.others) or any(v in _SOMEONE_ELSE for v in parts.vetoes)
+    return bool(parts.others) or any(w in _SOMEONE_ELSE for w in parts.words)
 
 
 @cache

@@ -322,7 +322,10 @@ def test_repeated_or_someone_elses_emails_are_never_taken() -> None:
     owners = ["owner@ourco.com", "rep@ourco.com"] * 5
     assert detect_fields(pd.DataFrame({"Notes": owners})).columns == {}
     distinct = [f"rep{i}@ourco.com" for i in range(10)]
-    for header in ("Contact Owner Email", "Assistant Email", "Created By", "Deal Email"):
+    for header in (
+        "Contact Owner Email", "Assistant Email", "Created By", "Deal Email", "From",
+        "Assigned To", "Sales Rep", "Invited By",
+    ):  # fmt: skip
         assert detect_fields(pd.DataFrame({header: distinct})).columns == {}, header
     assert detect_fields(pd.DataFrame({"Notes": distinct[:2]})).columns == {}
 
