@@ -8,19 +8,28 @@ so 100k contacts x 3 steps cost a few tenths of a second.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+import re
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from octave_frames._constants import SECTIONS
+from octave_frames._exceptions import ArgumentError
 from octave_frames._results import step_count
 
 __all__ = ["LONG_FIELDS", "emails_long", "index_columns", "long_with_positions"]
 
 #: Per-step fields, in the order of the long format (after ``row`` and ``step``).
 LONG_FIELDS: tuple[str, ...] = ("subject", *SECTIONS, "core_value_prop", "text")
+
+_STATUS: Final = "octave_status"
+# What a result column looks like under any prefix: the prefix is group 1.
+_RESULT_RE: Final = re.compile(
+    rf"(.*?)(?:{_STATUS}|email_[1-9][0-9]*_(?:{'|'.join(LONG_FIELDS)}))", re.DOTALL
+)
 
 
 def index_columns(index: pd.Index, taken: Sequence[Hashable] = ()) -> list[str]:
@@ -65,14 +74,43 @@ def emails_long(frame: pd.DataFrame, *, prefix: str = "") -> pd.DataFrame:
         prefix: The ``prefix`` the run used for its output columns.
 
     Returns:
-        A new frame; empty (with those columns) when there are no email columns.
+        A new frame; empty (with those columns) when the run produced no emails,
+        e.g. every row failed.
+
+    Raises:
+        ArgumentError: ``frame`` holds no sequence results under ``prefix`` (neither
+            an ``octave_status`` nor any ``email_*`` column): it was never run, or
+            the run used another ``prefix``; the message names any prefix seen.
 
     Example:
         >>> long = emails_long(out)
         >>> long[long.step == 1][["row", "subject"]]
 
     """
+    if f"{prefix}{_STATUS}" not in frame.columns and step_count(frame.columns, prefix=prefix) == 0:
+        raise ArgumentError(_no_results_message(frame.columns, prefix))
     return long_with_positions(frame, prefix=prefix)[0]
+
+
+def _no_results_message(columns: Iterable[object], prefix: str) -> str:
+    """Say that the frame was never run, and point at a prefix its columns suggest."""
+    where = f"with prefix={prefix!r} " if prefix else ""
+    message = (
+        f"emails: the frame has no sequence results {where}(no '{prefix}{_STATUS}' or "
+        f"'{prefix}email_*' columns); run df.octave.sequence(...) first, or pass prefix= "
+        "if the run used one"
+    )
+    seen = sorted(
+        {
+            match.group(1)
+            for name in columns
+            if isinstance(name, str) and (match := _RESULT_RE.fullmatch(name))
+        }
+        - {prefix}
+    )
+    if seen:
+        message += f" (these columns suggest prefix={seen[0]!r})"
+    return message
 
 
 def long_with_positions(

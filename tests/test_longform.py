@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from octave_frames._constants import SECTIONS
+from octave_frames._exceptions import ArgumentError
 from octave_frames._longform import LONG_FIELDS, emails_long
 from octave_frames.io._identity import long_with_contact
 from octave_frames.io._sample import sample_result_frame
@@ -69,15 +70,45 @@ def test_level_names_that_clash_are_numbered() -> None:
 def test_prefix_selects_the_prefixed_columns() -> None:
     """With a prefix only prefixed email columns count."""
     frame = _frame(pd.RangeIndex(3), prefix="oc_")
-    assert emails_long(frame).empty
     assert emails_long(frame, prefix="oc_")["row"].tolist() == [0, 0, 2]
+    with pytest.raises(ArgumentError, match=r"suggest prefix='oc_'"):
+        emails_long(frame)
 
 
-def test_frame_without_email_columns_gives_an_empty_typed_frame() -> None:
-    """No email columns: an empty frame with the long columns and their dtypes."""
-    long = emails_long(pd.DataFrame({"Email": ["a@x.com"]}))
+def test_run_frame_without_ok_rows_gives_an_empty_typed_frame() -> None:
+    """A run where no row succeeded (status column, no emails): empty, with the long dtypes."""
+    frame = pd.DataFrame({"Email": ["a@x.com"], "octave_status": ["failed"]})
+    long = emails_long(frame)
     assert long.empty and list(long.columns) == COLUMNS
     assert long["step"].dtype == np.int64 and long["subject"].dtype == "string"
+
+
+def test_run_frame_whose_rows_all_failed_gives_an_empty_frame() -> None:
+    """A run frame with email columns but no ok row has no long rows, and no error."""
+    frame = sample_result_frame(4, steps=2)
+    failed = frame.assign(octave_status="failed")
+    for name in frame.columns:
+        if name.startswith("email_"):
+            failed[name] = pd.array([None] * len(frame), dtype="string")
+    long = emails_long(failed)
+    assert long.empty and list(long.columns) == COLUMNS
+
+
+@pytest.mark.parametrize("method", [False, True])
+def test_frame_never_run_is_a_clear_error(method: bool) -> None:
+    """No status and no email columns: ArgumentError saying to run sequence or pass prefix=."""
+    frame = pd.DataFrame({"Email": ["a@x.com"], "Company": ["X"]})
+    with pytest.raises(ArgumentError, match="no sequence results") as info:
+        frame.octave.emails() if method else emails_long(frame)
+    assert "run df.octave.sequence(...) first, or pass prefix=" in str(info.value)
+    assert "suggest" not in str(info.value)
+
+
+def test_wrong_prefix_names_the_prefix_asked_for() -> None:
+    """A prefix the run did not use is named in the message, with the one the columns show."""
+    frame = sample_result_frame(2, steps=1)
+    with pytest.raises(ArgumentError, match=r"prefix='x_'.*'x_octave_status'.*suggest prefix=''"):
+        emails_long(frame, prefix="x_")
 
 
 def test_missing_section_columns_are_na_and_input_is_not_mutated() -> None:
