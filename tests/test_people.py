@@ -6,7 +6,7 @@ import random
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from octave_frames._people import Group, People, describe, find_people, representatives
@@ -352,9 +352,10 @@ def test_many_rows_run() -> None:
     assert sum(p is None for p in people.person) == 10_000
 
 
-_emails = st.sampled_from(["a@x.com", "A@x.com", " b@x.com", "mailto:c@x.com", None])
+# Few values, so rows collide often: the interesting cases are shared names and addresses.
+_emails = st.sampled_from(["a@x.com", "A@x.com", " b@x.com", "mailto:c@x.com", None, None])
 _links = st.sampled_from(["linkedin.com/in/a", "https://www.linkedin.com/in/A/", "x", None])
-_firsts = st.sampled_from(["Ann", "ann", "Bob", None])
+_firsts = st.sampled_from(["Ann", "ann", "Ann", "Bob", None])
 _companies = st.sampled_from(["Acme", "Acme Inc.", "Globex", None])
 _payloads = st.one_of(
     st.none(),
@@ -377,6 +378,7 @@ def _email(payload: dict[str, Any] | None) -> str | None:
     return None if value is None else value.removeprefix("mailto:").strip().lower()
 
 
+@settings(max_examples=300, deadline=None)
 @given(st.lists(_payloads, max_size=25))
 def test_person_numbers_are_consistent(payloads: list[dict[str, Any] | None]) -> None:
     """Equal emails always share a person, different emails never do, and groups agree."""
