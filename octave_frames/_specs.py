@@ -17,7 +17,9 @@ is the same as leaving the key out. Specs:
   Series was built from another frame or lost its index).
 - a callable ``(row: pd.Series) -> str | None``: called once per row with the row's
   original values (``dtype=object``, named by the index label). An exception it raises
-  makes that row ``invalid`` with the step key and the exception as the reason.
+  makes that row ``invalid`` with the step key and the exception as the reason. A
+  callable that raises the same exception type on each of the first rows (up to five)
+  is broken, not unlucky: that raises :class:`ArgumentError` before anything is sent.
 
 Everything rendered is cleaned like field values and stripped; empty means "leave the
 key out of this row's request".
@@ -52,6 +54,9 @@ else:  # pd.Series is not subscriptable at run time
 _VALID_KEYS: Final = "'all', '1'…'7' (or the ints 1-7)"
 # A callable's return value that is a container, not one text: not stringified blindly.
 _CONTAINERS: Final = (list, tuple, dict, set, frozenset, pd.Series, pd.DataFrame, np.ndarray)
+# A callable failing alike on this many leading rows (or on all rows of a smaller frame)
+# is a bug in the callable: one error beats a whole frame of `invalid` rows.
+_PROBE_ROWS: Final = 5
 
 
 def _step_key(key: object, argument: str) -> str:
@@ -287,13 +292,26 @@ class CompiledSpec:
         ]
 
     def _render_callable(self, columns: ColumnTexts) -> Rendered:
+        """Call the spec on every row; per-row failures become reasons.
+
+        Raises:
+            ArgumentError: The callable raised the same exception type on each of the
+                first ``min(rows, 5)`` rows; chained from the first row's exception.
+
+        """
         func: Callable[[pd.Series[Any]], object] = self.spec  # type: ignore[assignment]
+        probe = min(len(columns.frame), _PROBE_ROWS)
+        leading: list[tuple[Hashable, Exception]] = []
         texts: list[str | None] = []
         errors: dict[int, str] = {}
         for i, row in enumerate(columns.rows()):
             try:
                 value = func(row)
             except Exception as exc:
+                if i < probe and len(leading) == i:  # every row so far failed
+                    leading.append((row.name, exc))
+                    if len(leading) == probe:
+                        self._refuse_if_broken(leading)
                 errors[i] = f"{self.where} raised {type(exc).__name__}: {exc}"
                 texts.append(None)
                 continue
@@ -303,6 +321,22 @@ class CompiledSpec:
             else:
                 texts.append(clean_scalar(value))
         return Rendered(texts, errors)
+
+    def _refuse_if_broken(self, leading: list[tuple[Hashable, Exception]]) -> None:
+        """Raise when every leading row failed with the same exception type."""
+        label, first = leading[0]
+        if any(type(exc) is not type(first) for _, exc in leading):
+            return
+        scope = (
+            "the frame's only row"
+            if len(leading) == 1
+            else f"and the same on each of the first {len(leading)} rows"
+        )
+        raise ArgumentError(
+            f"{self.where}: the callable raised {type(first).__name__}: {first} on row "
+            f"{label!r} ({scope}); nothing was sent. Fix the callable (try it on one row, "
+            "e.g. df.iloc[0]) and run again"
+        ) from first
 
 
 def _alignment(series: pd.Series[Any], index: pd.Index, where: str) -> list[int]:

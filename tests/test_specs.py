@@ -18,6 +18,7 @@ from octave_frames._specs import (
     normalize_steps,
     parse_template,
 )
+from octave_frames.testing import Simulator, simulated_client
 
 
 def render(frame: pd.DataFrame, spec: object, key: str = "all") -> Rendered:
@@ -303,3 +304,73 @@ def test_callable_on_a_frame_without_columns() -> None:
     """A callable still runs once per row when the frame has an index but no columns."""
     frame = pd.DataFrame(index=["a", "b"])
     assert render(frame, lambda row: str(row.name)).texts == ["a", "b"]
+
+
+def test_callable_raising_on_every_leading_row_is_one_error() -> None:
+    """Failing alike on the first five rows raises once, naming spec, error and first row."""
+    frame = pd.DataFrame({"n": range(30)}, index=[f"c{i}" for i in range(30)])
+    calls: list[object] = []
+
+    def spec(row: pd.Series[Any]) -> str:
+        calls.append(row.name)
+        return str(row["Missing Column"])
+
+    with pytest.raises(ArgumentError) as info:
+        render(frame, spec)
+    message = str(info.value)
+    assert message.startswith("context['all']: the callable raised KeyError: 'Missing Column'")
+    assert "on row 'c0'" in message and "first 5 rows" in message
+    assert "nothing was sent" in message
+    assert isinstance(info.value.__cause__, KeyError)
+    assert calls == ["c0", "c1", "c2", "c3", "c4"]
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_small_frame_failing_on_every_row_is_one_error(rows: int) -> None:
+    """A frame smaller than the probe raises when the callable fails on all of its rows."""
+    frame = pd.DataFrame({"n": range(rows)}, index=pd.Index(range(10, 10 + rows)))
+    with pytest.raises(ArgumentError, match=r"ZeroDivisionError.*on row 10") as info:
+        render(frame, lambda row: str(1 // 0), key="2")
+    assert str(info.value).startswith("context['2']")
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+
+
+def test_callable_failing_on_leading_rows_with_mixed_errors_marks_rows() -> None:
+    """Different exception types on the leading rows stay per-row reasons, not one error."""
+    frame = pd.DataFrame({"n": range(6)})
+
+    def spec(row: pd.Series[Any]) -> str:
+        if row["n"] == 2:
+            raise ValueError("odd one")
+        raise KeyError("usual")
+
+    rendered = render(frame, spec)
+    assert rendered.texts == [None] * 6
+    assert sorted(rendered.errors) == list(range(6))
+    assert rendered.errors[2] == "context['all'] raised ValueError: odd one"
+
+
+def test_callable_failing_after_a_good_row_marks_only_failing_rows() -> None:
+    """Once a leading row renders, later failures (even all of them) are per-row reasons."""
+    frame = pd.DataFrame({"n": range(8)})
+    rendered = render(frame, lambda row: "ok" if row["n"] == 0 else str(1 // 0))
+    assert rendered.texts == ["ok"] + [None] * 7
+    assert sorted(rendered.errors) == list(range(1, 8))
+
+
+def test_broken_callable_stops_a_run_before_anything_is_sent() -> None:
+    """Through ``sequence``, a callable failing on every row raises and sends no request."""
+    sim = Simulator(latency=(0, 0))
+    frame = pd.DataFrame(
+        {"Email": [f"p{i}@acme.com" for i in range(30)], "Company": ["Acme"] * 30},
+        index=pd.Index([f"c{i}" for i in range(30)], name="contact"),
+    )
+    with pytest.raises(ArgumentError, match=r"instructions\['all'\].*AttributeError.*'c0'"):
+        frame.octave.sequence(
+            agent="ca_specs",
+            client=simulated_client(sim),
+            instructions={"all": lambda row: row.no_such_column.upper()},
+            cache=False,
+            progress=False,
+        )
+    assert sim.counters.requests == 0
