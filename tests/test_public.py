@@ -130,3 +130,11 @@ async def test_simulated_client_runs_a_frame_against_the_simulator() -> None:
             )
     assert out["octave_status"].tolist() == ["ok", "ok"]
     assert sim.counters.agent_requests == 2
+
+
+def test_star_import_gives_exactly_the_public_api() -> None:
+    """``from octave_frames import *`` binds every name in ``__all__``, lazy ones included."""
+    namespace: dict[str, object] = {}
+    exec("from octave_frames import *", namespace)
+    assert set(namespace) - {"__builtins__"} == set(of.__all__)
+    assert namespace["read_excel"] is of.read_excel
