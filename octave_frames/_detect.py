@@ -148,6 +148,10 @@ def _explicit(
     return explicit, removed, taken
 
 
+#: Under an email header, the share of email-shaped values that is enough (else FIT).
+HEADER_EMAIL_FIT: Final = 0.3
+
+
 def _header_candidate(
     reading: HeaderReading, position: int, name: str, samples: _Samples, entity: str
 ) -> _Candidate:
@@ -162,6 +166,14 @@ def _header_candidate(
         verdict = Verdict(False, verdict.support, "a bare id header without Salesforce ids")
     elif reading.needs_values and verdict.fits is None:
         verdict = Verdict(False, 0.0, "no values to tell what the header means")
+    elif target == "email" and verdict.fits is False and shape.email >= HEADER_EMAIL_FIT:
+        # An email header over a messy column: the addresses in it are the contact's, and
+        # every value that is not one is left out of its request with a note, never sent.
+        verdict = Verdict(
+            True,
+            shape.email,
+            f"{verdict.text.removeprefix('only ')} (the others are left out, with a note)",
+        )
     score = reading.score + (20 * verdict.support if verdict.fits else 0)
     return _Candidate(target, position, name, reading, verdict, shape, score)
 

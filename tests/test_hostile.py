@@ -130,10 +130,16 @@ def test_multiindex_columns_are_matched_on_their_joined_levels(sim: Simulator) -
 
 
 def test_multiindex_columns_nobody_can_read_get_a_column_error(sim: Simulator) -> None:
-    """('x', 'Email') matches no header: the ColumnError names the nearest, nothing is sent."""
-    refused(
-        sim, multiindex_frame("x"), of.ColumnError, "no column can identify.*nearest: 'x Email'"
-    )
+    """Headers and values that identify nobody: the ColumnError names the nearest, nothing sent."""
+    frame = multiindex_frame("x")
+    frame[("x", "Email")] = ["n/a", "unknown", "-"]
+    refused(sim, frame, of.ColumnError, "no column can identify.*nearest: 'x Email'")
+
+
+def test_a_column_of_emails_is_found_by_its_values_under_any_header(sim: Simulator) -> None:
+    """('x', 'Email') or an int label holding distinct addresses is the email column."""
+    out = run(multiindex_frame("x"), sim)
+    assert statuses(out) == ["ok"] * 3
 
 
 def test_multiindex_columns_work_with_explicit_fields_and_tuple_placeholders(
@@ -151,10 +157,10 @@ def test_multiindex_columns_work_with_explicit_fields_and_tuple_placeholders(
 
 
 def test_non_string_headers(sim: Simulator) -> None:
-    """Integer headers: auto-detection refuses clearly; fields={'email': 2} works."""
+    """Integer headers: the emails are found by their values; fields={'email': 2} works too."""
     frame = contacts(3)
     frame.columns = pd.Index([0, 1, 2, 3])
-    refused(sim, frame, of.ColumnError, "no column can identify a contact")
+    assert statuses(run(frame, sim)) == ["ok"] * 3
     out = run(frame, sim, fields={"email": 2, "firstName": 0})
     assert statuses(out) == ["ok"] * 3
     pd.testing.assert_index_equal(out.columns[:4], pd.Index([0, 1, 2, 3], dtype=object))
