@@ -12,8 +12,17 @@ process being killed; only a power loss or kernel crash can lose the last few co
 file stays consistent either way). ``synchronous=FULL`` would add an fsync per answer for a
 risk that costs, at worst, re-sending those few calls.
 
+Async jobs (schema version 2) add two tables. ``runs`` maps a request key to the run id
+Octave gave its submission; it is written before the submitting call returns, and a key holds
+one run id for ever, so a job is never paid for twice. ``callbacks`` holds the first body
+Octave POSTed for each of those run ids (the run id is its primary key, so a second delivery
+only counts). A per-ledger secret, ``callback_token``, is the only thing that authenticates a
+callback: Octave does not sign them, so the receiver trusts a URL holding the token and run
+ids this ledger issued. A version-1 file is upgraded in place when opened.
+
 The ledger holds response bodies, failure reasons and bookkeeping only: never the API key,
-never a header. File and (newly created) directories are readable by their owner only.
+never a header. File and (newly created) directories are readable by their owner only, which
+also keeps the callback token private.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import sqlite3
 import stat
 import threading
@@ -34,10 +44,10 @@ from urllib.parse import urlsplit
 
 from ._exceptions import ArgumentError, OctaveError
 
-__all__ = ["Entry", "Ledger", "request_key"]
+__all__ = ["Entry", "Ledger", "Submission", "request_key"]
 
 _KEY_VERSION: Final = 1
-_SCHEMA_VERSION: Final = 1
+_SCHEMA_VERSION: Final = 2
 _APPLICATION: Final = "octave_frames.ledger"
 _META_TABLE: Final = "octave_frames_meta"
 # Below the 999-variable limit of SQLite builds older than 3.32.
@@ -46,6 +56,8 @@ _CHUNK: Final = 900
 _BUSY_TIMEOUT_S: Final = 30.0
 _ANSWER_STATUSES: Final = ("ok", "not_found")
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+_TOKEN_NAME: Final = "callback_token"
+_TOKEN_BYTES: Final = 24
 
 _SCHEMA: Final = f"""
 CREATE TABLE IF NOT EXISTS {_META_TABLE} (
@@ -64,8 +76,22 @@ CREATE TABLE IF NOT EXISTS entries (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_endpoint_status ON entries (endpoint, status);
+CREATE TABLE IF NOT EXISTS runs (
+    key TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL UNIQUE,
+    endpoint TEXT NOT NULL,
+    submitted_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS callbacks (
+    run_id TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    deliveries INTEGER NOT NULL
+);
 INSERT OR IGNORE INTO {_META_TABLE} (name, value) VALUES ('application', '{_APPLICATION}');
 INSERT OR IGNORE INTO {_META_TABLE} (name, value) VALUES ('schema_version', '{_SCHEMA_VERSION}');
+UPDATE {_META_TABLE} SET value = '{_SCHEMA_VERSION}'
+    WHERE name = 'schema_version' AND CAST(value AS INTEGER) < {_SCHEMA_VERSION};
 """
 
 _COLUMNS: Final = "key, status, body, error, attempts, usage, request_id, updated_at"
@@ -147,6 +173,27 @@ class Entry:
     usage: float | None
     request_id: str | None
     updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One submitted async job: the run id Octave gave a request key.
+
+    Attributes:
+        key: The :func:`request_key` of the submitted request.
+        run_id: Octave's run id (``requestId``/``agentRunOId``, or a workflow's ``jobOId``).
+        endpoint: The path the job was submitted to.
+        submitted_at: When the run id was stored (UTC, ISO 8601).
+
+    """
+
+    key: str
+    run_id: str
+    endpoint: str
+    submitted_at: str
+
+
+CallbackOutcome = Literal["stored", "duplicate", "unknown"]
 
 
 def _entry(row: tuple[Any, ...]) -> Entry:
@@ -371,11 +418,23 @@ class Ledger:
             )
 
     def stats(self) -> dict[str, int]:
-        """Return the number of rows per status (``ok``, ``not_found``, ``failed``)."""
+        """Return the number of rows per status, and the async jobs still pending.
+
+        Returns:
+            ``ok``, ``not_found`` and ``failed``: entries per status; ``pending``: submitted
+            runs whose key has no entry yet (neither an answer nor a final failure).
+
+        """
         with self._lock:
-            rows = self._db().execute("SELECT status, COUNT(*) FROM entries GROUP BY status")
+            db = self._db()
+            rows = db.execute("SELECT status, COUNT(*) FROM entries GROUP BY status")
             counts = dict.fromkeys((*_ANSWER_STATUSES, "failed"), 0)
             counts.update(dict(rows.fetchall()))
+            (pending,) = db.execute(
+                "SELECT COUNT(*) FROM runs WHERE NOT EXISTS "
+                "(SELECT 1 FROM entries WHERE entries.key = runs.key)"
+            ).fetchone()
+        counts["pending"] = int(pending)
         return counts
 
     def mean_usage(self, endpoint: str) -> float | None:
@@ -391,6 +450,167 @@ class Ledger:
         with self._lock:
             (mean,) = self._db().execute(query, (endpoint,)).fetchone()
         return None if mean is None else float(mean)
+
+    def record_submission(self, key: str, *, run_id: str, endpoint: str) -> None:
+        """Store the run id Octave gave the submission of ``key``; commit before returning.
+
+        A key holds one run id for ever: the engine checks :meth:`submissions` before it
+        submits, and this refusal backs that up so a job is never paid for twice.
+
+        Args:
+            key: The :func:`request_key` of the submitted request.
+            run_id: The run id from Octave's answer to the submission.
+            endpoint: The path the job was submitted to.
+
+        Raises:
+            ArgumentError: ``run_id`` is empty.
+            OctaveError: ``key`` already has another run id, or ``run_id`` belongs to another
+                key. Storing the same pair again does nothing.
+
+        Example:
+            >>> ledger.record_submission(k, run_id="asyncReqID_1", endpoint=p)  # doctest: +SKIP
+
+        """
+        if not isinstance(run_id, str) or not run_id:
+            raise ArgumentError(f"run_id must be a non-empty string, got {run_id!r}")
+        with self._lock:
+            db = self._db()
+            try:
+                db.execute(
+                    "INSERT INTO runs (key, run_id, endpoint, submitted_at) VALUES (?, ?, ?, ?)",
+                    (key, run_id, endpoint, _now()),
+                )
+                return
+            except sqlite3.IntegrityError:
+                # Rows of runs are never changed, so the conflicting row is still there.
+                rows = db.execute(
+                    "SELECT key, run_id FROM runs WHERE key = ? OR run_id = ?", (key, run_id)
+                ).fetchall()
+        if (key, run_id) in rows:
+            return
+        held = dict(rows)
+        if key in held:
+            raise OctaveError(
+                f"request {key} was already submitted as run {held[key]!r}; refusing to record "
+                f"run {run_id!r} for it (a job with a known run id must not be submitted again)"
+            )
+        raise OctaveError(f"run id {run_id!r} already belongs to another request, not {key}")
+
+    def submissions(self, keys: Iterable[str]) -> dict[str, Submission]:
+        """Return the submitted jobs among ``keys``, whatever their answer state.
+
+        Args:
+            keys: Request keys.
+
+        Returns:
+            Key -> :class:`Submission`, for the keys that hold a run id.
+
+        """
+        found: dict[str, Submission] = {}
+        with self._lock:
+            db = self._db()
+            for chunk in _chunks(keys):
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    f"SELECT key, run_id, endpoint, submitted_at FROM runs WHERE key IN ({marks})",
+                    chunk,
+                ).fetchall()
+                for row in rows:
+                    found[row[0]] = Submission(*row)
+        return found
+
+    def key_for_run(self, run_id: str) -> str | None:
+        """Return the request key submitted as ``run_id``, or ``None`` if this ledger has none."""
+        with self._lock:
+            row = self._db().execute("SELECT key FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def record_callback(self, run_id: str, body: str) -> CallbackOutcome:
+        """Store a callback body for a run this ledger submitted; commit before returning.
+
+        Args:
+            run_id: The run id the callback names.
+            body: The callback's JSON text (an object).
+
+        Returns:
+            ``"stored"`` for the first delivery; ``"duplicate"`` for a later one (only its
+            delivery count is kept: the first body stays); ``"unknown"`` when no submission
+            here has that run id (nothing is written).
+
+        Raises:
+            ArgumentError: ``body`` is not the JSON text of an object.
+
+        """
+        try:
+            parsed = json.loads(body)
+        except ValueError as exc:
+            raise ArgumentError(f"callback body for run {run_id!r} is not JSON: {exc}") from exc
+        if not isinstance(parsed, dict):
+            raise ArgumentError(f"callback body for run {run_id!r} is not a JSON object")
+        with self._lock:
+            db = self._db()
+            # IMMEDIATE: the check of runs and the write are one step for every process.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                known = db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+                if known is None:
+                    outcome: CallbackOutcome = "unknown"
+                else:
+                    inserted = db.execute(
+                        "INSERT OR IGNORE INTO callbacks (run_id, body, received_at, deliveries) "
+                        "VALUES (?, ?, ?, 1)",
+                        (run_id, body, _now()),
+                    ).rowcount
+                    if not inserted:
+                        db.execute(
+                            "UPDATE callbacks SET deliveries = deliveries + 1 WHERE run_id = ?",
+                            (run_id,),
+                        )
+                    outcome = "stored" if inserted else "duplicate"
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        return outcome
+
+    def callbacks(self, run_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Return the stored callback bodies among ``run_ids``, parsed.
+
+        Args:
+            run_ids: Run ids, e.g. the ``run_id`` of :meth:`submissions`.
+
+        Returns:
+            Run id -> the first callback body delivered for it.
+
+        """
+        found: dict[str, dict[str, Any]] = {}
+        with self._lock:
+            db = self._db()
+            for chunk in _chunks(run_ids):
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    f"SELECT run_id, body FROM callbacks WHERE run_id IN ({marks})", chunk
+                ).fetchall()
+                for run_id, body in rows:
+                    found[run_id] = json.loads(body)
+        return found
+
+    @property
+    def callback_token(self) -> str:
+        """The secret in this ledger's callback URL, created (and stored) on first use."""
+        query = f"SELECT value FROM {_META_TABLE} WHERE name = ?"
+        with self._lock:
+            db = self._db()
+            row = db.execute(query, (_TOKEN_NAME,)).fetchone()
+            if row is None:
+                # OR IGNORE: when two processes race, both read back the one token that won.
+                db.execute(
+                    f"INSERT OR IGNORE INTO {_META_TABLE} (name, value) VALUES (?, ?)",
+                    (_TOKEN_NAME, secrets.token_urlsafe(_TOKEN_BYTES)),
+                )
+                row = db.execute(query, (_TOKEN_NAME,)).fetchone()
+        return str(row[0])
 
     def close(self) -> None:
         """Close the file; later calls raise :class:`OctaveError`. Closing twice is harmless."""

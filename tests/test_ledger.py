@@ -229,7 +229,7 @@ def test_failure_never_overwrites_an_answer(tmp_path: Path) -> None:
         ledger.record_failure("k", reason="HTTP 503", attempts=5, endpoint=SEQUENCE_PATH)
         assert ledger.lookup(["k"])["k"] == before
         assert ledger.failures(["k"]) == {}
-        assert ledger.stats() == {"ok": 1, "not_found": 0, "failed": 0}
+        assert ledger.stats() == {"ok": 1, "not_found": 0, "failed": 0, "pending": 0}
 
 
 def test_answer_overwrites_a_failure(tmp_path: Path) -> None:
@@ -262,7 +262,7 @@ def test_stats_and_mean_usage(tmp_path: Path) -> None:
             "d", status="ok", body={}, usage=100.0, request_id=None, attempts=1, endpoint="/x"
         )
         ledger.record_failure("e", reason="x", attempts=1, endpoint=SEQUENCE_PATH)
-        assert ledger.stats() == {"ok": 4, "not_found": 0, "failed": 1}
+        assert ledger.stats() == {"ok": 4, "not_found": 0, "failed": 1, "pending": 0}
         assert ledger.mean_usage(SEQUENCE_PATH) == pytest.approx(3.0)
 
 
@@ -281,7 +281,7 @@ def test_record_answer_refuses_bad_status_and_body(tmp_path: Path) -> None:
             )
         with pytest.raises(ArgumentError, match="not plain JSON"):
             answer(ledger, "k", body={"x": object()})
-        assert ledger.stats() == {"ok": 0, "not_found": 0, "failed": 0}
+        assert ledger.stats() == {"ok": 0, "not_found": 0, "failed": 0, "pending": 0}
 
 
 def test_answer_body_with_nan_is_kept(tmp_path: Path) -> None:
@@ -451,7 +451,7 @@ def test_concurrent_writers_on_two_connections(tmp_path: Path) -> None:
         ledger.close()
     assert errors == []
     with Ledger(path) as ledger:
-        assert ledger.stats() == {"ok": 300, "not_found": 0, "failed": 300}
+        assert ledger.stats() == {"ok": 300, "not_found": 0, "failed": 300, "pending": 0}
 
 
 def test_lookup_of_ten_thousand_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -488,3 +488,216 @@ def test_lookup_of_ten_thousand_keys(tmp_path: Path, capsys: pytest.CaptureFixtu
             f"\nlookup of 10k keys: {elapsed * 1000:.1f} ms; record_answer: "
             f"{per_commit * 1000:.3f} ms per commit"
         )
+
+
+# -- async runs and callbacks (schema version 2) --------------------------------------------
+
+ASYNC_PATH = "/api/v2/async/agent/run"
+# The version-1 schema as released, frozen here so the upgrade is tested against real files.
+V1_SCHEMA = """
+CREATE TABLE octave_frames_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE entries (
+    key TEXT PRIMARY KEY,
+    endpoint TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'not_found', 'failed')),
+    body TEXT,
+    error TEXT,
+    attempts INTEGER NOT NULL,
+    usage REAL,
+    request_id TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX entries_endpoint_status ON entries (endpoint, status);
+INSERT INTO octave_frames_meta VALUES ('application', 'octave_frames.ledger');
+INSERT INTO octave_frames_meta VALUES ('schema_version', '1');
+INSERT INTO entries VALUES ('k1', '/e', 'ok', '{"found":true}', NULL, 1, 2.5, 'r1', 'then');
+INSERT INTO entries VALUES ('k2', '/e', 'failed', NULL, 'HTTP 503', 4, NULL, NULL, 'then');
+"""
+
+
+def meta_value(path: Path, name: str) -> str | None:
+    """Read one value of the meta table through a plain sqlite3 connection."""
+    conn = sqlite3.connect(path)
+    try:
+        query = "SELECT value FROM octave_frames_meta WHERE name = ?"
+        row = conn.execute(query, (name,)).fetchone()
+    finally:
+        conn.close()
+    return None if row is None else str(row[0])
+
+
+def test_v1_ledger_is_upgraded_in_place_keeping_entries(tmp_path: Path) -> None:
+    """A version-1 file opens, keeps its answers and failures, and becomes version 2 with runs."""
+    path = tmp_path / "c.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(V1_SCHEMA)
+    conn.close()
+    with Ledger(path) as ledger:
+        assert ledger.lookup(["k1", "k2"])["k1"].body == {"found": True}
+        assert ledger.failures(["k2"])["k2"].error == "HTTP 503"
+        ledger.record_submission("k3", run_id="asyncReqID_3", endpoint=ASYNC_PATH)
+    assert meta_value(path, "schema_version") == "2"
+    with Ledger(path) as again:
+        assert again.stats() == {"ok": 1, "not_found": 0, "failed": 1, "pending": 1}
+        assert again.key_for_run("asyncReqID_3") == "k3"
+
+
+def test_schema_version_three_is_refused(tmp_path: Path) -> None:
+    """The version right after this code's (3) is refused, not read as if it were version 2."""
+    path = tmp_path / "c.sqlite"
+    Ledger(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE octave_frames_meta SET value = '3' WHERE name = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(ArgumentError, match=r"schema version '3'.*up to version 2"):
+        Ledger(path)
+
+
+def test_run_id_is_on_disk_when_record_submission_returns(tmp_path: Path) -> None:
+    """A second connection reads the run id as soon as record_submission returns."""
+    path = tmp_path / "c.sqlite"
+    with Ledger(path) as ledger:
+        ledger.record_submission("k", run_id="asyncReqID_1", endpoint=ASYNC_PATH)
+        conn = sqlite3.connect(path)
+        try:
+            rows = conn.execute("SELECT key, run_id, endpoint FROM runs").fetchall()
+        finally:
+            conn.close()
+    assert rows == [("k", "asyncReqID_1", ASYNC_PATH)]
+
+
+def test_run_id_survives_sigkill(tmp_path: Path) -> None:
+    """A process killed with SIGKILL right after record_submission returns keeps the run id."""
+    path = tmp_path / "c.sqlite"
+    result = run_child(
+        f"""
+        import os, signal
+        from octave_frames._ledger import Ledger
+        ledger = Ledger({str(path)!r})
+        ledger.record_submission("k", run_id="asyncReqID_9", endpoint="/e")
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    with Ledger(path) as ledger:
+        assert ledger.submissions(["k"])["k"].run_id == "asyncReqID_9"
+
+
+def test_record_submission_never_changes_a_known_run_id(tmp_path: Path) -> None:
+    """A key keeps its first run id: another one raises, the same one again is a no-op."""
+    with Ledger(tmp_path / "c.sqlite") as ledger:
+        ledger.record_submission("k", run_id="r1", endpoint=ASYNC_PATH)
+        ledger.record_submission("k", run_id="r1", endpoint=ASYNC_PATH)
+        with pytest.raises(OctaveError, match=r"already submitted as run 'r1'"):
+            ledger.record_submission("k", run_id="r2", endpoint=ASYNC_PATH)
+        with pytest.raises(OctaveError, match=r"run id 'r1' already belongs"):
+            ledger.record_submission("other", run_id="r1", endpoint=ASYNC_PATH)
+        with pytest.raises(ArgumentError, match="non-empty"):
+            ledger.record_submission("empty", run_id="", endpoint=ASYNC_PATH)
+        assert ledger.key_for_run("r2") is None
+        assert list(ledger.submissions(["k", "other", "empty"])) == ["k"]
+
+
+def test_submissions_are_returned_whatever_the_answer_state(tmp_path: Path) -> None:
+    """Submissions come back for answered, failed and pending keys; pending counts only the last."""
+    with Ledger(tmp_path / "c.sqlite") as ledger:
+        for name in ("done", "bad", "wait"):
+            ledger.record_submission(name, run_id=f"run_{name}", endpoint=ASYNC_PATH)
+        answer(ledger, "done")
+        ledger.record_failure("bad", reason="job failed", attempts=1, endpoint=ASYNC_PATH)
+        found = ledger.submissions(["done", "bad", "wait", "never"])
+        assert sorted(found) == ["bad", "done", "wait"]
+        wait = found["wait"]
+        assert (wait.key, wait.run_id, wait.endpoint) == ("wait", "run_wait", ASYNC_PATH)
+        assert wait.submitted_at.endswith("+00:00")
+        assert ledger.stats()["pending"] == 1
+        assert ledger.key_for_run("run_bad") == "bad"
+        assert ledger.key_for_run("run_never") is None
+
+
+def test_submissions_of_many_keys_are_chunked(tmp_path: Path) -> None:
+    """Two thousand submissions come back from one call on a 999-variable SQLite build."""
+    with Ledger(tmp_path / "c.sqlite") as ledger:
+        assert ledger._conn is not None
+        ledger._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        keys = [f"k{i}" for i in range(2000)]
+        for key in keys:
+            ledger.record_submission(key, run_id=f"run_{key}", endpoint=ASYNC_PATH)
+        assert len(ledger.submissions(keys)) == 2000
+        assert len(ledger.callbacks(f"run_{key}" for key in keys)) == 0
+
+
+def test_callback_is_stored_once_per_run_id(tmp_path: Path) -> None:
+    """A second delivery keeps the first body and counts 2 deliveries in one row."""
+    path = tmp_path / "c.sqlite"
+    with Ledger(path) as ledger:
+        ledger.record_submission("k", run_id="r1", endpoint=ASYNC_PATH)
+        assert ledger.record_callback("r1", '{"status": "succeeded", "n": 1}') == "stored"
+        assert ledger.record_callback("r1", '{"status": "succeeded", "n": 2}') == "duplicate"
+        assert ledger.callbacks(["r1", "r2"]) == {"r1": {"status": "succeeded", "n": 1}}
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute("SELECT run_id, deliveries FROM callbacks").fetchall()
+    finally:
+        conn.close()
+    assert rows == [("r1", 2)]
+
+
+def test_callback_for_an_unknown_run_writes_nothing(tmp_path: Path) -> None:
+    """A run id this ledger never submitted is "unknown" and leaves the callbacks table empty."""
+    with Ledger(tmp_path / "c.sqlite") as ledger:
+        assert ledger.record_callback("nobody", '{"status": "succeeded"}') == "unknown"
+        assert ledger.callbacks(["nobody"]) == {}
+        ledger.record_submission("k", run_id="nobody", endpoint=ASYNC_PATH)
+        # Now known: the earlier refusal left no row that would make this a duplicate.
+        assert ledger.record_callback("nobody", '{"status": "failed"}') == "stored"
+
+
+@pytest.mark.parametrize("body", ["not json", "[1, 2]", '"text"'])
+def test_callback_body_must_be_a_json_object(tmp_path: Path, body: str) -> None:
+    """A body that is not the JSON text of an object is refused before anything is written."""
+    with Ledger(tmp_path / "c.sqlite") as ledger:
+        ledger.record_submission("k", run_id="r1", endpoint=ASYNC_PATH)
+        with pytest.raises(ArgumentError, match="'r1'"):
+            ledger.record_callback("r1", body)
+        assert ledger.callbacks(["r1"]) == {}
+
+
+def test_callback_token_is_made_once_and_shared(tmp_path: Path) -> None:
+    """The token is created on first use, stored in the file, and the same for every reader."""
+    path = tmp_path / "c.sqlite"
+    with Ledger(path) as ledger:
+        assert meta_value(path, "callback_token") is None
+        token = ledger.callback_token
+        assert token == ledger.callback_token
+    assert len(token) == 32
+    assert token.replace("-", "").replace("_", "").isalnum()
+    assert meta_value(path, "callback_token") == token
+    with Ledger(path) as again:
+        assert again.callback_token == token
+    with Ledger(tmp_path / "other.sqlite") as other:
+        assert other.callback_token != token
+
+
+def test_callback_token_race_gives_one_token(tmp_path: Path) -> None:
+    """Ledgers asking for the token at once on a fresh file all read the one that was stored."""
+    path = tmp_path / "c.sqlite"
+    ledgers = [Ledger(path) for _ in range(4)]
+    tokens: list[str] = []
+    barrier = threading.Barrier(len(ledgers))
+
+    def read(ledger: Ledger) -> None:
+        """Wait for the others, then read the token."""
+        barrier.wait()
+        tokens.append(ledger.callback_token)
+
+    threads = [threading.Thread(target=read, args=(ledger,)) for ledger in ledgers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for ledger in ledgers:
+        ledger.close()
+    assert len(tokens) == 4
+    assert len(set(tokens)) == 1
