@@ -12,11 +12,10 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ._client import Session
 from ._clock import Clock
 from ._constants import AGENT_NOT_FOUND_HINT
 from ._exceptions import (
@@ -35,6 +34,9 @@ from ._ledger import Ledger
 from ._progress import Progress
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from ._client import Session
 
 __all__ = ["Breaker", "Engine", "EngineOptions", "Outcome"]
 

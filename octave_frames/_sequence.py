@@ -16,13 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import numpy as np
 import pandas as pd
 
-from ._client import Session
 from ._constants import DRY_RUN_CACHED, DRY_RUN_WOULD_CALL, SEQUENCE_PATH
 from ._engine import INTERRUPTED, Engine, EngineOptions, Outcome
 from ._exceptions import (
@@ -42,6 +41,9 @@ from ._people import describe, find_people, representatives
 from ._report import RunReport, remember
 from ._results import is_output_column, merge_results
 from ._retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from ._client import Session
 
 __all__ = ["asequence"]
 

@@ -134,9 +134,10 @@ def test_run_csv_defaults_to_the_long_layout_as_python_does(
         client=of.Client("sim-key", base_url="http://127.0.0.1:9", transport=sim.transport()),
     )
     out.octave.to_csv("python.csv")
-    assert Path("out.csv").read_text(encoding="utf-8-sig").splitlines()[0] == Path(
-        "python.csv"
-    ).read_text(encoding="utf-8-sig").splitlines()[0]
+    assert (
+        Path("out.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+        == Path("python.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    )
     written = pd.read_csv("out.csv", dtype=str, encoding="utf-8-sig")
     assert len(written) > len(frame)
     assert {"row", "step"} <= set(written.columns)

@@ -60,10 +60,11 @@ def all_text(frame: pd.DataFrame) -> pd.Series:
 
 
 def test_column_names_follow_the_contract_order() -> None:
-    """Names are status/error/id/usage, then email groups, then entities and output type."""
+    """Names are status/error/note/id/usage, then email groups, then entities and output type."""
     expected = [
         "octave_status",
         "octave_error",
+        "octave_note",
         "octave_request_id",
         "octave_usage",
         *(f"email_{i}_{field}" for i in (1, 2) for field in EMAIL_FIELDS),
@@ -72,7 +73,7 @@ def test_column_names_follow_the_contract_order() -> None:
     assert output_column_names(2) == expected
     assert list(one(answer(2)).columns) == expected
     assert output_column_names(0, prefix="x_", raw=True)[-1] == "x_octave_response"
-    assert output_column_names(0) == [*expected[:4], *TAIL]
+    assert output_column_names(0) == [*expected[:5], *TAIL]
     with pytest.raises(ArgumentError):
         output_column_names(-1)
 
@@ -164,7 +165,7 @@ def test_not_found_and_missing_bodies_are_na() -> None:
     assert out.loc[1, "octave_request_id"] == "r9"
     assert out.loc[1, "octave_usage"] == 0.0
     assert out.loc[2, "octave_error"] == "HTTP 503"
-    bare = [c for c in out.columns if c not in output_column_names(0)[:4]]
+    bare = [c for c in out.columns if c not in output_column_names(0)[:5]]
     assert out.loc[[1, 2], bare].isna().all().all()
     assert out.loc[0, bare].notna().all()
 

@@ -29,10 +29,7 @@ HEAVY = [
     "httpx",
 ]
 # Loaded today by an eager import in a file this change could not touch (see the reason).
-BLOCKED: dict[str, str] = {
-    "httpx": "octave_frames/_client.py imports httpx at module level (~50 ms with its CLI "
-    "deps click and pygments); _accessor -> _options/_sequence -> _client pull it in",
-}
+BLOCKED: dict[str, str] = {}
 INTERNALS = {"annotations", "FakeClock", "SYSTEM_CLOCK", "Clock", "SystemClock", "importlib"}
 
 
