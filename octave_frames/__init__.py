@@ -30,6 +30,7 @@ from ._exceptions import (
     ColumnError,
     ConflictError,
     InsufficientCreditsError,
+    Interrupted,
     MalformedResponseError,
     NotFoundError,
     OctaveError,
@@ -44,7 +45,7 @@ if _typing.TYPE_CHECKING:
     from ._longform import emails_long as emails
     from ._summary import Summary
     from ._summary import summarize as summary
-    from .io import read_excel, to_csv, to_excel
+    from .io import read_excel, run_settings, to_csv, to_excel
 
 __version__ = "0.1.0"
 
@@ -59,6 +60,7 @@ __all__ = [
     "ColumnError",
     "ConflictError",
     "InsufficientCreditsError",
+    "Interrupted",
     "MalformedResponseError",
     "NotFoundError",
     "OctaveAccessor",
@@ -72,6 +74,7 @@ __all__ = [
     "asequence",
     "emails",
     "read_excel",
+    "run_settings",
     "sequence",
     "summary",
     "to_csv",
@@ -85,6 +88,7 @@ _LAZY = {
     "Summary": ("._summary", "Summary"),
     "emails": ("._longform", "emails_long"),
     "read_excel": (".io", "read_excel"),
+    "run_settings": (".io", "run_settings"),
     "summary": ("._summary", "summarize"),
     "to_csv": (".io", "to_csv"),
     "to_excel": (".io", "to_excel"),
