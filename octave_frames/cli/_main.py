@@ -18,7 +18,7 @@ from octave_frames._exceptions import (
     NotFoundError,
     OctaveError,
 )
-from octave_frames.cli import _demo, _run, _serve
+from octave_frames.cli import _callbacks, _demo, _run, _serve
 from octave_frames.cli._common import (
     EXIT_AUTH,
     EXIT_FAILURE,
@@ -78,7 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the full traceback of an unexpected error (for bug reports)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for target in (parser, *(module.add_parser(commands) for module in (_demo, _run, _serve))):
+    for target in (
+        parser,
+        *(module.add_parser(commands) for module in (_demo, _run, _serve, _callbacks)),
+    ):
         target.add_argument(
             "--api-key", nargs="?", action=_NoKeyOnCommandLine, help=argparse.SUPPRESS
         )
