@@ -19,7 +19,8 @@ Helpers for your own tests (a fake clock, the Octave simulator) live in
 import importlib as _importlib
 import typing as _typing
 
-from ._accessor import OctaveAccessor, asequence, sequence
+from ._accessor import OctaveAccessor
+from ._calls import acollect, asequence, asubmit, collect, sequence, submit
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -71,11 +72,15 @@ __all__ = [
     "Summary",
     "TransportError",
     "__version__",
+    "acollect",
     "asequence",
+    "asubmit",
+    "collect",
     "emails",
     "read_excel",
     "run_settings",
     "sequence",
+    "submit",
     "summary",
     "to_csv",
     "to_excel",

@@ -1,4 +1,4 @@
-"""The ``df.octave`` accessor and the same calls as plain functions, for ``.pipe``.
+"""The ``df.octave`` accessor: the plain calls of `_calls`, bound to the frame.
 
 A thin front: it translates arguments and returns new frames. pandas 3 builds a
 new accessor object on every ``df.octave`` access, so it holds nothing but the frame.
@@ -6,73 +6,44 @@ new accessor object on every ``df.octave`` access, so it holds nothing but the f
 
 from __future__ import annotations
 
+import inspect
 import os
+from collections.abc import Callable
 from typing import Any, Literal
 
 import pandas as pd
 
+from . import _calls
 from ._longform import emails_long
-from ._options import takes
 from ._report import report_for
-from ._sequence import asequence as _asequence
 from ._summary import Summary, summarize
-from ._sync import run_sync
-from .io import to_csv as _to_csv
-from .io import to_excel as _to_excel
 
-__all__ = ["OctaveAccessor", "asequence", "sequence"]
+__all__ = ["OctaveAccessor"]
 
 
-@takes()
-def sequence(frame: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
-    """Write an Octave email sequence for every contact row; return a new frame.
+def _bound(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func(frame, **kwargs)`` as an accessor method, with its signature and docs."""
+    if inspect.iscoroutinefunction(func):
 
-    Works the same in a script, a pipeline and a running Jupyter kernel. Answers are
-    kept in a local cache as they arrive, so an interrupted run resumes where it
-    stopped and never pays twice for the same request.
+        async def method(self: OctaveAccessor, **kwargs: Any) -> Any:
+            return await func(self._frame, **kwargs)
 
-    Args:
-        frame: One contact per row; fields are found from the headers and values.
-        **kwargs: The keyword-only arguments below.
+    else:
 
-    Returns:
-        The input columns unchanged, then ``octave_status``, ``octave_error``,
-        ``octave_request_id``, ``octave_usage``, ``email_{i}_*`` and the match columns,
-        on the input's index.
+        def method(self: OctaveAccessor, **kwargs: Any) -> Any:  # type: ignore[misc]
+            return func(self._frame, **kwargs)
 
-    Raises:
-        ArgumentError: A bad or unknown argument, step key, or missing agent/key.
-        ColumnError: A column named by ``fields`` or a template does not exist.
-        AuthenticationError: Octave refused the key (nothing more is sent).
-        NotFoundError: The agent does not exist.
-        RunFailedError: ``errors="raise"`` and some rows did not succeed.
-        Interrupted: Ctrl-C or SIGTERM, after the calls in flight were saved (a second
-            Ctrl-C abandons them); ``exc.frame`` holds the rows done so far.
-
-    Example:
-        >>> out = contacts.octave.sequence(agent="ca_123", context={"all": "{Account Research}"})
-        >>> out[out.persona_match_confidence >= "MEDIUM"].email_1_text
-
-    """
-    return run_sync(lambda: _asequence(frame, **kwargs))
-
-
-@takes()
-async def asequence(frame: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
-    """The same as `sequence`, for async code: ``out = await asequence(df, agent=...)``.
-
-    A cancellation lets the calls in flight finish and be saved (they are paid), then
-    propagates.
-
-    Args:
-        frame: One contact per row.
-        **kwargs: The keyword-only arguments of `sequence`.
-
-    Returns:
-        The same frame as `sequence` returns.
-
-    """
-    return await _asequence(frame, **kwargs)
+    signature = inspect.signature(func)
+    me = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[me, *list(signature.parameters.values())[1:]]
+    )
+    doc = inspect.getdoc(func) or ""
+    method.__doc__ = "\n".join(
+        line for line in doc.splitlines() if not line.lstrip().startswith("frame:")
+    )
+    method.__name__ = method.__qualname__ = func.__name__
+    return method
 
 
 @pd.api.extensions.register_dataframe_accessor("octave")
@@ -84,28 +55,12 @@ class OctaveAccessor:
         # misleading "'DataFrame' object has no attribute 'octave'".
         self._frame = frame
 
-    @takes()
-    def sequence(self, **kwargs: Any) -> pd.DataFrame:
-        """Write an Octave email sequence for every contact row; return a new frame.
-
-        Calls in flight at Ctrl-C finish and are saved; running the same call again
-        resumes and pays for nothing twice. See `octave_frames.sequence`.
-
-        Returns:
-            The input columns unchanged, then the ``octave_*`` and ``email_{i}_*`` columns.
-
-        """
-        return sequence(self._frame, **kwargs)
-
-    @takes()
-    async def asequence(self, **kwargs: Any) -> pd.DataFrame:
-        """Async form of `sequence`: ``out = await df.octave.asequence(agent=...)``.
-
-        Returns:
-            The same frame as `sequence` returns.
-
-        """
-        return await _asequence(self._frame, **kwargs)
+    sequence = _bound(_calls.sequence)
+    asequence = _bound(_calls.asequence)
+    submit = _bound(_calls.submit)
+    asubmit = _bound(_calls.asubmit)
+    collect = _bound(_calls.collect)
+    acollect = _bound(_calls.acollect)
 
     def emails(self, *, prefix: str = "") -> pd.DataFrame:
         """One row per contact and email step: `row`, `step`, `subject`, sections, `text`."""
@@ -117,8 +72,10 @@ class OctaveAccessor:
 
     def to_excel(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
         """Write the ``Contacts``, ``Emails`` and ``Run`` sheets an ops team works in."""
+        from .io import to_excel
+
         kwargs.setdefault("report", report_for(self._frame))
-        _to_excel(self._frame, path, **kwargs)
+        to_excel(self._frame, path, **kwargs)
 
     def to_csv(
         self,
@@ -128,4 +85,6 @@ class OctaveAccessor:
         prefix: str = "",
     ) -> None:
         """CSV for sequencer imports (one row per email step by default), injection-safe."""
-        _to_csv(self._frame, path, layout=layout, prefix=prefix)
+        from .io import to_csv
+
+        to_csv(self._frame, path, layout=layout, prefix=prefix)

@@ -12,8 +12,7 @@ import json
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
@@ -27,7 +26,6 @@ from ._constants import (
     ENV_API_KEY,
     ENV_BASE_URL,
     REQUEST_SOURCE,
-    SEQUENCE_PATH,
     VALIDATE_PATH,
 )
 from ._exceptions import (
@@ -39,32 +37,15 @@ from ._exceptions import (
 )
 from ._ratelimit import RateLimiter, shared_limiter
 from ._retry import parse_retry_after
+from ._status import Outcome
 
-__all__ = ["Answer", "Client", "Session", "TransportFactory"]
+__all__ = ["RUN_ID_FIELDS", "Client", "Session", "TransportFactory", "is_loopback", "run_id_of"]
 
 #: A transport, or a callable making a fresh one for each run.
 TransportFactory = httpx.AsyncBaseTransport | Callable[[], httpx.AsyncBaseTransport]
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """One 200 answer of an agent endpoint.
-
-    Attributes:
-        status: ``"ok"``, or ``"not_found"`` when Octave answered ``found: false``.
-        body: The parsed JSON envelope.
-        usage: ``_metadata.usage`` (credits), if given.
-        request_id: ``_metadata.requestId``, if given.
-
-    """
-
-    status: Literal["ok", "not_found"]
-    body: dict[str, Any]
-    usage: float | None
-    request_id: str | None
-
-
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -84,7 +65,7 @@ def check_base_url(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ArgumentError(f"base_url {url!r} is not an http(s) URL, e.g. {DEFAULT_BASE_URL!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ArgumentError(
             f"base_url {url!r} uses plain HTTP to a remote host, which would send the API key "
             "unencrypted; use https:// (plain http is allowed only for loopback: the simulator)"
@@ -227,12 +208,19 @@ class Session:
     def __init__(self, http: httpx.AsyncClient, *, base_url: str, deadline: float | None) -> None:
         self._http = http
         self._deadline = deadline
+        self._base_url = base_url
         # Absolute URLs parsed once: httpx re-parses and merges a relative path with
         # base_url on every request (~0.2 ms CPU per call, measured with cProfile).
-        self._urls = {path: httpx.URL(base_url + path) for path in (SEQUENCE_PATH, VALIDATE_PATH)}
+        self._urls: dict[str, httpx.URL] = {}
 
-    async def run_sequence(self, payload: Mapping[str, Any], *, external_id: str) -> Answer:
-        """POST one Sequence Agent run and return its answer.
+    def _url(self, path: str) -> httpx.URL:
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = httpx.URL(self._base_url + path)
+        return url
+
+    async def run(self, path: str, payload: Mapping[str, Any], *, external_id: str) -> Outcome:
+        """POST one sync agent run and return its answer (``ok`` or ``not_found``).
 
         Raises:
             APIError: Octave answered with an error status or a malformed body.
@@ -240,21 +228,38 @@ class Session:
 
         """
         body = await self._request(
-            "POST", SEQUENCE_PATH, json=payload, headers={"x-external-request-id": external_id}
+            "POST", path, json=payload, headers={"x-external-request-id": external_id}
         )
-        meta = body.get("_metadata")
-        meta = meta if isinstance(meta, dict) else {}
-        usage = meta.get("usage")
-        request_id = meta.get("requestId")
-        found = body.get("found", True)
-        return Answer(
-            status="not_found" if found is False else "ok",
-            body=body,
-            usage=float(usage)
-            if isinstance(usage, int | float) and not isinstance(usage, bool)
-            else None,
-            request_id=str(request_id) if request_id is not None else None,
+        return Outcome.from_envelope(body)
+
+    async def submit(self, path: str, payload: Mapping[str, Any], *, external_id: str) -> str:
+        """POST one async job and return its run id (``requestId``, or another spelling).
+
+        Raises:
+            APIError: Octave answered with an error, or an answer without a run id.
+            TransportError: No answer (connection failure or timeout).
+
+        """
+        body = await self._request(
+            "POST", path, json=payload, headers={"x-external-request-id": external_id}
         )
+        run_id = run_id_of(body)
+        if run_id is None:
+            raise MalformedResponseError(
+                f"the async answer carries no run id: {_describe(json.dumps(body).encode())}",
+                status_code=200,
+            )
+        return run_id
+
+    async def status(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
+        """GET an async job's status document.
+
+        Raises:
+            APIError: Octave answered with an error (404: the run id is unknown).
+            TransportError: No answer (connection failure or timeout).
+
+        """
+        return await self._request("GET", path, params=dict(params))
 
     async def validate_key(self) -> dict[str, Any]:
         """GET ``/api-key/validate``: is the key good, how many credits are left."""
@@ -263,7 +268,7 @@ class Session:
     async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
             with anyio.fail_after(self._deadline):
-                response = await self._http.request(method, self._urls[path], **kwargs)
+                response = await self._http.request(method, self._url(path), **kwargs)
                 content = await response.aread()
         except TimeoutError as exc:
             raise APITimeoutError(f"no answer within {self._deadline:g} s") from exc
@@ -289,6 +294,27 @@ class Session:
             else None,
             retry_after=parse_retry_after(response.headers),
         )
+
+
+#: The names Octave's documents give an async run's id, in the order they are tried.
+RUN_ID_FIELDS = ("requestId", "agentRunOId", "jobOId", "workflowRunOId", "runOId")
+
+
+def run_id_of(document: Mapping[str, Any]) -> str | None:
+    """The run id in an async answer, status or callback (top level, then under ``data``).
+
+    Example:
+        >>> run_id_of({"status": "pending", "agentRunOId": "asyncReqID_1"})
+        'asyncReqID_1'
+
+    """
+    for where in (document, document.get("data")):
+        if isinstance(where, Mapping):
+            for name in RUN_ID_FIELDS:
+                value = where.get(name)
+                if isinstance(value, str) and value:
+                    return value
+    return None
 
 
 def _parse_json(content: bytes) -> object:

@@ -11,8 +11,11 @@ __all__ = [
     "CONFIDENCE_LEVELS",
     "DEFAULT_BASE_URL",
     "DEFAULT_CACHE_PATH",
+    "DEFAULT_COLLECT_TIMEOUT",
     "DEFAULT_CONCURRENCY",
+    "DEFAULT_JOB_TIMEOUT",
     "DEFAULT_MAX_RETRIES",
+    "DEFAULT_POLL",
     "DEFAULT_RATE",
     "DEFAULT_TIMEOUT",
     "DRY_RUN_CACHED",
@@ -22,6 +25,7 @@ __all__ = [
     "ENV_API_KEY",
     "ENV_BASE_URL",
     "MAX_TEXT_CHARS",
+    "NOOP_CALLBACK_URL",
     "OUTPUT_FORMATS",
     "REQUEST_FIELDS",
     "REQUEST_SOURCE",
@@ -55,6 +59,15 @@ DEFAULT_CONCURRENCY: Final = 32
 DEFAULT_RATE: Final = "60/min"
 DEFAULT_MAX_RETRIES: Final = 4
 DEFAULT_CACHE_PATH: Final = ".octave/cache.sqlite"
+#: Async jobs: seconds between status checks of one job (Octave advises 5-10 s).
+DEFAULT_POLL: Final = 7.5
+#: Async jobs: seconds a job may take from submission before its row is given up.
+DEFAULT_JOB_TIMEOUT: Final = 1800.0
+#: ``collect(wait=True)``: seconds to wait at most by default.
+DEFAULT_COLLECT_TIMEOUT: Final = 3600.0
+#: Where Octave posts async results when the user hosts no receiver: a name that never
+#: resolves (RFC 2606), so no contact's data reaches anyone; the results are polled.
+NOOP_CALLBACK_URL: Final = "https://octave-frames-noop.invalid/callback"
 
 #: Request fields of the Sequence Agent that come from a contact's columns.
 REQUEST_FIELDS: Final = (

@@ -1,9 +1,14 @@
-"""Run the unique calls of a job concurrently: rate limit, retries, budget, circuit breaker.
+"""Obtain the answer of every unique call of a run: rate limit, retries, budget, breaker.
 
-Each worker takes the next call from one shared iterator (a worker pool, not one
-task per row: 5,000 rows make 32 tasks, not 5,000). Every attempt takes a token
-from the shared limiter; every final answer is committed to the ledger before the
-worker moves on, so a killed process loses at most the calls in flight.
+One job model for both ways Octave answers. In sync mode a worker POSTs the row and the
+answer comes back on the same call. In async mode the worker POSTs the job, commits the
+run id to the ledger before anything else happens to it, and hands the wait to the
+shared `Poller`; jobs whose run id is already known are never submitted again, only
+polled. Either way the answer is committed to the ledger the moment it arrives.
+
+Each worker takes the next call from one shared iterator (a worker pool, not one task
+per row: 5,000 rows make 32 tasks, not 5,000). Every attempt takes a token from the
+shared limiter, which owns the pace (slowing down on 429, recovering on answers).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
 
@@ -31,19 +36,19 @@ from ._exceptions import (
 )
 from ._interrupt import running
 from ._ledger import Ledger
+from ._poll import Poller
 from ._progress import Progress
 from ._ratelimit import RateLimiter
 from ._retry import RetryPolicy
+from ._status import ANSWERED, Outcome, Status
 
 if TYPE_CHECKING:
     from ._client import Session
+    from ._endpoints import Endpoint
 
-__all__ = ["Breaker", "Engine", "EngineOptions", "Outcome"]
+__all__ = ["ABANDONED", "INTERRUPTED", "Breaker", "Engine", "EngineOptions"]
 
-# After a 429 the pace halves, down to one call a minute at the slowest (never above the
-# rate asked for); every answer then raises it by 5% until it is back at that rate.
-_SLOWEST_RATE = 1 / 60
-_RECOVERY = 1.05
+T = TypeVar("T")
 
 #: ``octave_error`` of the rows a Ctrl-C kept from being sent, and of calls abandoned in flight.
 INTERRUPTED = "interrupted before it was sent; run the same call again to resume"
@@ -51,14 +56,15 @@ ABANDONED = (
     "abandoned in flight at the second Ctrl-C (Octave may have billed it; "
     "running again sends it again)"
 )
+NOT_SUBMITTED = "not submitted: collect only looks for jobs submitted before (run submit first)"
 
 
 @dataclass(frozen=True, slots=True)
 class EngineOptions:
-    """How one run sends its calls.
+    """How one run obtains its answers.
 
     Attributes:
-        concurrency: Calls in flight at most.
+        concurrency: Calls in flight at most (sync calls, or async submissions and polls).
         retry: When and how long to wait before trying a call again.
         max_credits: Stop sending once this many credits are spent or reserved.
         estimated_cost: Credits one call is expected to cost, reserved while it runs.
@@ -68,6 +74,13 @@ class EngineOptions:
         max_throttled: 429 answers one call may get before it is ``failed``. A 429 is
             back-pressure, answered by slowing the whole run down, so it does not spend
             ``retry.max_retries``: under a rate limit rows wait their turn instead of failing.
+        mode: ``"sync"`` calls, or ``"async"`` jobs.
+        submit: Async: submit jobs that have no run id yet (``collect`` does not).
+        wait: Async: wait for the results (``submit`` returns once every job is in).
+        callback_url: Async: the ``callbackUrl`` of each job.
+        poll: Async: seconds between status checks of one job.
+        job_timeout: Async: seconds a job may take from submission before it is given up.
+        deadline: Async: seconds from now after which every job still running is given up.
 
     """
 
@@ -79,17 +92,13 @@ class EngineOptions:
     breaker_window: int = 20
     breaker_ratio: float = 0.8
     max_throttled: int = 20
-
-
-@dataclass(slots=True)
-class Outcome:
-    """The end of one unique call: status, body or reason, cost and attempts."""
-
-    status: str
-    body: dict[str, Any] | None = None
-    error: str | None = None
-    usage: float | None = None
-    attempts: int = 0
+    mode: Literal["sync", "async"] = "sync"
+    submit: bool = True
+    wait: bool = True
+    callback_url: str = ""
+    poll: float = 7.5
+    job_timeout: float | None = None
+    deadline: float | None = None
 
 
 def failure_signature(exc: OctaveError) -> str:
@@ -130,6 +139,13 @@ class Breaker:
         return None
 
 
+class _GiveUp(Exception):
+    """A call's last failure: the outcome its row ends with."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+
 @dataclass
 class Engine:
     """One run's sending state; `run` fills `outcomes`, keyed by request key."""
@@ -139,7 +155,8 @@ class Engine:
     clock: Clock
     options: EngineOptions
     ledger: Ledger | None
-    endpoint: str
+    endpoint: Endpoint
+    poll_limiter: RateLimiter | None = None
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     calls: int = 0
     spent: float = 0.0
@@ -153,39 +170,115 @@ class Engine:
     _cancel: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     _breaker: Breaker = field(default_factory=lambda: Breaker(20, 0.8))
     _progress: Progress = field(default_factory=lambda: Progress(0, enabled=False))
-    _ceiling: float = 0.0
+    _poller: Poller | None = None
+    _held: set[str] = field(default_factory=set)
 
-    async def run(self, jobs: Mapping[str, Mapping[str, Any]]) -> dict[str, Outcome]:
-        """Send every job (request key -> payload) and return the outcome of each.
+    async def run(
+        self,
+        jobs: Mapping[str, Mapping[str, Any]],
+        known: Mapping[str, tuple[str, float | None]] | None = None,
+    ) -> dict[str, Outcome]:
+        """Obtain the outcome of every job (request key -> body).
+
+        Args:
+            jobs: The calls to make, by request key.
+            known: Async: ``(run id, seconds since it was submitted)`` of keys already
+                submitted; they are polled, never submitted again.
 
         Raises:
             AuthenticationError: The key was refused (nothing more is sent).
             NotFoundError: The agent or experiment does not exist.
 
         """
-        self._breaker = Breaker(self.options.breaker_window, self.options.breaker_ratio)
-        self._progress = Progress(len(jobs), enabled=self.options.progress)
-        self._ceiling = self.limiter.rate
-        work = iter(jobs.items())
+        opts = self.options
+        self._breaker = Breaker(opts.breaker_window, opts.breaker_ratio)
+        self._progress = Progress(len(jobs), enabled=opts.progress)
+        known = dict(known or {})
+        if opts.mode == "async":
+            self._poller = Poller(
+                self.session,
+                self.poll_limiter or self.limiter,
+                self.clock,
+                self.ledger,
+                self.endpoint,
+                poll=opts.poll,
+                job_timeout=opts.job_timeout,
+                deadline=None if opts.deadline is None else self.clock.now() + opts.deadline,
+                concurrency=opts.concurrency,
+                wait=opts.wait,
+                done=self._job_done,
+            )
+            for key, (run_id, age) in known.items():
+                self._poller.watch(key, run_id, age)
+        work = iter([(k, p) for k, p in jobs.items() if k not in known])
         try:
             with running(self), self._cancel:
                 async with anyio.create_task_group() as tg:
-                    for _ in range(min(self.options.concurrency, len(jobs))):
-                        tg.start_soon(self._worker, work)
+                    if self._poller is not None:
+                        tg.start_soon(self._poller.run)
+                    workers = min(opts.concurrency, len(jobs) - len(known))
+                    async with anyio.create_task_group() as pool:
+                        for _ in range(max(workers, 0)):
+                            pool.start_soon(self._worker, work)
+                    if self._poller is not None:
+                        self._poller.no_more_jobs()
         finally:
             self._progress.close()
+            if self._poller is not None:
+                for key, run_id in self._poller.leftovers():
+                    self.outcomes[key] = Outcome(Status.PENDING, run_id=run_id)
         if self._fatal is not None:
             raise self._fatal
         return self.outcomes
 
+    @property
+    def pending(self) -> int:
+        """Async jobs submitted whose result has not arrived."""
+        return 0 if self._poller is None else self._poller.pending
+
+    def _job_done(self, key: str, outcome: Outcome) -> None:
+        """An async job ended (or was given up): free its reservation, record the outcome."""
+        if key in self._held:
+            self._held.discard(key)
+            self._in_flight -= 1
+        self._finish(key, outcome)
+
+    def _finish(self, key: str, outcome: Outcome) -> None:
+        """Record the end of one job (an answer, or why there is none)."""
+        if outcome.status in ANSWERED:
+            self._breaker.record(None)
+            self.spent += outcome.usage or 0.0
+            self._price = max(self._price, outcome.usage or 0.0)
+            self.limiter.answered()
+            if self.ledger is not None and outcome.body is not None:
+                self.ledger.record_answer(
+                    key,
+                    status=outcome.status.value,  # type: ignore[arg-type]
+                    body=outcome.body,
+                    usage=outcome.usage,
+                    request_id=outcome.request_id,
+                    attempts=outcome.attempts,
+                    endpoint=self.endpoint.path,
+                )
+        elif outcome.status is Status.FAILED and self.ledger is not None and outcome.error:
+            self.ledger.record_failure(
+                key, reason=outcome.error, attempts=outcome.attempts, endpoint=self.endpoint.path
+            )
+        self.outcomes[key] = outcome
+        if outcome.status is not Status.PENDING:
+            self._progress.update(outcome.status, outcome.usage)
+
     async def _worker(self, work: Iterator[tuple[str, Mapping[str, Any]]]) -> None:
         # One shared iterator: next() never awaits, so workers cannot take the same job.
         for key, payload in work:
+            if not self.options.submit:
+                self.outcomes[key] = Outcome(Status.NOT_SENT, error=NOT_SUBMITTED)
+                continue
             outcome = await self._call(key, payload)
             if self._fatal is not None:
                 return
-            self.outcomes[key] = outcome
-            self._progress.update(outcome.status, outcome.usage)
+            if outcome is not None:
+                self._finish(key, outcome)
 
     def stop(self, reason: str, *, abort_waiting: bool = True) -> None:
         """Stop sending; with ``abort_waiting``, calls waiting for a token or a backoff end too.
@@ -198,6 +291,8 @@ class Engine:
             self._aborted = True
             for scope in list(self._waiting):
                 scope.cancel()
+            if self._poller is not None:
+                self._poller.stop()
 
     def drain(self) -> int:
         """Ctrl-C: start nothing new, end the waiting calls; return the calls in flight.
@@ -238,49 +333,72 @@ class Engine:
         self._in_flight += 1
         return True
 
-    async def _call(self, key: str, payload: Mapping[str, Any]) -> Outcome:
+    async def _call(self, key: str, payload: Mapping[str, Any]) -> Outcome | None:
+        """Obtain one job's outcome: the answer (sync), or None once it is submitted (async)."""
+        if self.options.mode == "sync":
+            send = partial(self.session.run, self.endpoint.path, payload, external_id=key)
+            try:
+                answer, attempts = await self._attempts(key, send)
+            except _GiveUp as stop:
+                return stop.outcome
+            answer.attempts = attempts
+            return answer
+        body = {**payload, "callbackUrl": self.options.callback_url}
+        submit = partial(self.session.submit, self.endpoint.async_path, body, external_id=key)
+        try:
+            run_id, _ = await self._attempts(key, submit, settle=False)
+        except _GiveUp as stop:
+            return stop.outcome
+        # On disk before anything else happens to it: a crash from here on loses nothing.
+        if self.ledger is not None:
+            self.ledger.record_submission(key, run_id=run_id, endpoint=self.endpoint.path)
+        self._held.add(key)
+        assert self._poller is not None
+        self._poller.watch(key, run_id, 0.0)
+        self.outcomes[key] = Outcome(Status.PENDING, run_id=run_id)
+        return None
+
+    async def _attempts(
+        self, key: str, send: Callable[[], Awaitable[T]], *, settle: bool = True
+    ) -> tuple[T, int]:
+        """Send under the limiter with retries; return the result and the attempts it took.
+
+        ``settle``: the call's reservation ends with it (sync); an async job keeps its
+        reservation until its result arrives.
+
+        Raises:
+            _GiveUp: The call ends without a result; its outcome says why.
+
+        """
         attempt = throttled = 0
         while True:
             if self.stopped is not None or not self._reserve():
-                return Outcome("not_sent", error=self.stopped, attempts=attempt)
+                raise _GiveUp(Outcome(Status.NOT_SENT, error=self.stopped, attempts=attempt))
+            ok = False
             try:
                 if not await self._wait(self.limiter.acquire):
-                    return Outcome("not_sent", error=self.stopped, attempts=attempt)
+                    raise _GiveUp(Outcome(Status.NOT_SENT, error=self.stopped, attempts=attempt))
                 self.calls += 1
                 # Shielded: a cancelled run (Ctrl-C, a cancelled task) lets a paid call
                 # finish and be saved; only `abandon` (or a fatal error) cuts it off.
                 with anyio.CancelScope(shield=True) as request:
                     self._requests.add(request)
                     try:
-                        answer = await self.session.run_sequence(payload, external_id=key)
+                        result = await send()
                     finally:
                         self._requests.discard(request)
                 if request.cancelled_caught:
-                    return Outcome("not_sent", error=ABANDONED, attempts=attempt + 1)
+                    raise _GiveUp(Outcome(Status.NOT_SENT, error=ABANDONED, attempts=attempt + 1))
+                ok = True
+                return result, attempt + 1
             except OctaveError as exc:
                 retry_in = self._on_error(exc, attempt - throttled, throttled)
                 if retry_in is None:
-                    return self._give_up(key, exc, attempt)
+                    raise _GiveUp(self._give_up(key, exc, attempt)) from None
                 throttled += isinstance(exc, RateLimitError)
-            else:
-                self._breaker.record(None)
-                self.spent += answer.usage or 0.0
-                self._price = max(self._price, answer.usage or 0.0)
-                if self.limiter.rate < self._ceiling:
-                    self.limiter.set_rate(min(self._ceiling, self.limiter.rate * _RECOVERY))
-                if self.ledger is not None:
-                    self.ledger.record_answer(
-                        key,
-                        status=answer.status,
-                        body=answer.body,
-                        usage=answer.usage,
-                        request_id=answer.request_id,
-                        attempts=attempt + 1,
-                        endpoint=self.endpoint,
-                    )
-                return Outcome(answer.status, answer.body, None, answer.usage, attempt + 1)
             finally:
-                self._in_flight -= 1
+                if settle or not ok:
+                    self._in_flight -= 1
             attempt += 1
             await self._wait(partial(self.clock.sleep, retry_in))
 
@@ -313,28 +431,15 @@ class Engine:
             if self.stopped is not None or throttled >= self.options.max_throttled:
                 return None
             delay = policy.delay(throttled, exc.retry_after)
-            self._slow_down(delay)
+            self.limiter.throttled(delay)
             return delay
         if self.stopped is not None or not policy.should_retry(exc, attempt):
             return None
         return policy.delay(attempt, getattr(exc, "retry_after", None))
 
-    def _slow_down(self, delay: float) -> None:
-        """Answer a 429: pause every worker for ``delay``, and halve the pace.
-
-        The other calls sent at the old pace come back 429 during the pause the first
-        one started; only a 429 after that pause shows the pace is still too fast.
-        """
-        if self.clock.now() >= self.limiter.cool_until:
-            floor = min(self._ceiling, _SLOWEST_RATE)
-            self.limiter.set_rate(max(self.limiter.rate / 2, floor))
-        self.limiter.cool_down(delay)
-
     def _give_up(self, key: str, exc: OctaveError, attempt: int) -> Outcome:
         if isinstance(exc, InsufficientCreditsError):
-            return Outcome("not_sent", error=self.stopped, attempts=attempt + 1)
+            return Outcome(Status.NOT_SENT, error=self.stopped, attempts=attempt + 1)
         tries = attempt + 1
         reason = f"{exc} (after {tries} attempt{'s' if tries > 1 else ''})"
-        if self.ledger is not None:
-            self.ledger.record_failure(key, reason=reason, attempts=tries, endpoint=self.endpoint)
-        return Outcome("failed", error=reason, attempts=tries)
+        return Outcome(Status.FAILED, error=reason, attempts=tries)

@@ -44,6 +44,7 @@ from octave_frames._results import (
     CONFIDENCE_DTYPE,
     LEVEL_CODES,
     RAW_COLUMN,
+    RUN_ID_COLUMN,
     UnknownConfidenceWarning,
     cell_text,
     confidence_code,
@@ -308,6 +309,7 @@ def result_columns(
     bodies: Sequence[Mapping[str, Any] | None],
     *,
     notes: Sequence[str | None] | None = None,
+    run_ids: Sequence[str | None] | None = None,
     prefix: str = "",
     raw: bool = False,
 ) -> pd.DataFrame:
@@ -320,6 +322,7 @@ def result_columns(
             answer may pass the same dict object; it is parsed once.
         notes: One note per row for ``octave_note`` (values left out of the request, a
             person's sequence copied from another row ...), or None; default all None.
+        run_ids: One async run id per row for ``octave_run_id``; None leaves the column out.
         prefix: Prepended to every column name.
         raw: Add ``octave_response`` (object dtype) holding each body as given.
 
@@ -371,12 +374,14 @@ def result_columns(
         "octave_note": _run_texts(notes if notes is not None else [None] * n),
         **sink.finish(rows),
     }
+    if run_ids is not None:
+        out[RUN_ID_COLUMN] = _run_texts(run_ids)
     if raw:
         out[RAW_COLUMN] = object_array(bodies)
     if odd:
         values = _fanned(odd, rows)
         warn_unknown(sum(values.values()), values)
-    names = output_column_names(step_count(out), raw=raw)
+    names = output_column_names(step_count(out), raw=raw, run_id=run_ids is not None)
     return result_frame({name: out[name] for name in names}, n, prefix)
 
 

@@ -133,6 +133,8 @@ class RateLimiter:
         self._burst = burst
         self._lock = threading.Lock()
         self._interval = 1.0 / parse_rate(rate)
+        # The rate asked for: a 429 slows below it, answers recover up to it.
+        self._ceiling = 1.0 / self._interval
         # Earliest slot for the next new reservation, before the burst allowance.
         self._next = -math.inf
         self._cool_until = -math.inf
@@ -232,6 +234,39 @@ class RateLimiter:
                 slot = ticket.slot + self._interval
             self._next = max(self._next, slot)
 
+    @property
+    def ceiling(self) -> float:
+        """The rate asked for; back-pressure slows below it, answers recover up to it."""
+        return self._ceiling
+
+    def aim(self, rate: float | str) -> None:
+        """Ask for ``rate`` from now on: the ceiling, and the pace right away.
+
+        Raises:
+            ArgumentError: Unusable ``rate``.
+
+        """
+        per_second = parse_rate(rate)
+        self._ceiling = per_second
+        if not math.isclose(self.rate, per_second, rel_tol=1e-12):
+            self.set_rate(per_second)
+
+    def throttled(self, delay: float) -> None:
+        """Answer a 429: pause every caller for ``delay``, and halve the pace.
+
+        The other calls sent at the old pace come back 429 during the pause the first
+        one started; only a 429 after that pause shows the pace is still too fast. The
+        pace never drops below one call a minute (or the ceiling, if that is slower).
+        """
+        if self._clock.now() >= self._cool_until:
+            self.set_rate(max(self.rate / 2, min(self._ceiling, _SLOWEST_RATE)))
+        self.cool_down(delay)
+
+    def answered(self) -> None:
+        """Count one answer: a slowed pace recovers 5% towards the ceiling."""
+        if self.rate < self._ceiling:
+            self.set_rate(min(self._ceiling, self.rate * _RECOVERY))
+
     def set_rate(self, rate: float | str) -> None:
         """Change the rate from now on.
 
@@ -306,6 +341,12 @@ _REGISTRY_LOCK: Final = threading.Lock()
 _SALT: Final = os.urandom(16)
 
 
+# After a 429 the pace halves, down to one call a minute at the slowest; every answer then
+# raises it by 5% until it is back at the ceiling.
+_SLOWEST_RATE: Final = 1 / 60
+_RECOVERY: Final = 1.05
+
+
 def _key_digest(api_key: str) -> str:
     return hashlib.sha256(_SALT + api_key.encode("utf-8")).hexdigest()
 
@@ -350,6 +391,6 @@ def shared_limiter(
                 # id() is safe as a key: the limiter holds the clock, so the id
                 # cannot be reused while the entry exists.
                 _OTHER[id(clock), digest, endpoint] = limiter
-        elif not math.isclose(limiter.rate, per_second, rel_tol=1e-12):
-            limiter.set_rate(per_second)
+        else:
+            limiter.aim(per_second)
         return limiter

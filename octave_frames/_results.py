@@ -52,6 +52,8 @@ __all__ = [
 CONFIDENCE_DTYPE: Final = pd.CategoricalDtype(list(CONFIDENCE_LEVELS), ordered=True)
 #: Name (before the prefix) of the column that ``raw=True`` adds.
 RAW_COLUMN: Final = "octave_response"
+#: The async job's run id: present in results of async runs (``mode="async"``, submit, collect).
+RUN_ID_COLUMN: Final = "octave_run_id"
 #: Category code of each confidence level in :data:`CONFIDENCE_DTYPE`.
 LEVEL_CODES: Final = {level: code for code, level in enumerate(CONFIDENCE_LEVELS)}
 
@@ -65,7 +67,7 @@ _HEAD: Final = (
 _EMAIL_FIELDS: Final = ("subject", *SECTIONS, "core_value_prop", "text")
 _ENTITY_FIELDS: Final = ("name", "match_confidence", "match_analysis")
 _TAIL: Final = (*(f"{e}_{f}" for e in ENTITIES for f in _ENTITY_FIELDS), "output_type")
-_FIXED: Final = frozenset((*_HEAD, *_TAIL, RAW_COLUMN))
+_FIXED: Final = frozenset((*_HEAD, *_TAIL, RAW_COLUMN, RUN_ID_COLUMN))
 _EMAIL_RE: Final = re.compile(rf"email_([1-9][0-9]*)_({'|'.join(_EMAIL_FIELDS)})")
 _NO_TEXT: Final = pd.array([None], dtype="string")
 
@@ -81,13 +83,16 @@ class UnknownConfidenceWarning(UserWarning):
     """
 
 
-def output_column_names(n_steps: int, *, prefix: str = "", raw: bool = False) -> list[str]:
+def output_column_names(
+    n_steps: int, *, prefix: str = "", raw: bool = False, run_id: bool = False
+) -> list[str]:
     """Return the result column names, in contract order, for ``n_steps`` email groups.
 
     Args:
         n_steps: Number of ``email_{i}_*`` groups (the longest sequence returned).
         prefix: Prepended to every name.
         raw: Whether ``octave_response`` is included (last).
+        run_id: Whether ``octave_run_id`` is included (after ``octave_request_id``).
 
     Returns:
         The names, e.g. ``["octave_status", ..., "email_1_subject", ..., "output_type"]``.
@@ -103,7 +108,8 @@ def output_column_names(n_steps: int, *, prefix: str = "", raw: bool = False) ->
     if n_steps < 0:
         raise ArgumentError(f"n_steps must be >= 0, got {n_steps}")
     emails = (f"email_{i}_{f}" for i in range(1, n_steps + 1) for f in _EMAIL_FIELDS)
-    names = [*_HEAD, *emails, *_TAIL, *((RAW_COLUMN,) if raw else ())]
+    head = [*_HEAD[:4], RUN_ID_COLUMN, *_HEAD[4:]] if run_id else list(_HEAD)
+    names = [*head, *emails, *_TAIL, *((RAW_COLUMN,) if raw else ())]
     return [prefix + name for name in names] if prefix else names
 
 
@@ -370,9 +376,10 @@ def merge_results(
         step_count(previous.columns, prefix=prefix), step_count(fresh.columns, prefix=prefix)
     )
     raw = prefix + RAW_COLUMN in previous.columns or prefix + RAW_COLUMN in fresh.columns
+    run_id = prefix + RUN_ID_COLUMN in previous.columns or prefix + RUN_ID_COLUMN in fresh.columns
     unknown: Counter[str] = Counter()
     out: dict[str, Any] = {}
-    for name in output_column_names(n_steps, raw=raw):
+    for name in output_column_names(n_steps, raw=raw, run_id=run_id):
         kind = _kind(name)
         sides = []
         for frame in (previous, fresh):

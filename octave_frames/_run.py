@@ -1,10 +1,16 @@
-"""One ``sequence`` run from frame to frame: plan, send, assemble.
+"""One run from frame to frame, for any endpoint and either mode: plan, send, assemble.
 
 The path of a row: `_options` checks the arguments; `_mapping` turns the row into a
-clean payload (or an ``invalid`` reason); here the payload gets its request key,
-rows with equal keys are folded into one call, the ledger answers what it already
-holds, `_engine` sends the rest; then every row takes its call's answer and
-`_flatten` expands the answers into columns on the input's index.
+clean payload (or an ``invalid`` reason) and the endpoint shapes its body; here the body
+gets its request key, rows with equal keys are folded into one call, the ledger answers
+what it already holds and names the async run ids it already has, `_engine` obtains the
+rest (one call per job in sync mode; submit, then poll or read callbacks, in async mode);
+then every row takes its call's outcome and the endpoint's columns expand the answers on
+the input's index.
+
+``call`` says which public call this is: ``"run"`` (sequence, generate_emails: the whole
+job, in the mode asked), ``"submit"`` (async jobs in, return at once) or ``"collect"``
+(never submit: look for, or wait for, the results of jobs submitted before).
 """
 
 from __future__ import annotations
@@ -15,15 +21,16 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import numpy as np
 import pandas as pd
 
-from ._constants import DRY_RUN_CACHED, DRY_RUN_WOULD_CALL, SEQUENCE_PATH
-from ._engine import INTERRUPTED, Engine, EngineOptions, Outcome
+from ._arguments import check_arguments
+from ._constants import DRY_RUN_CACHED, DRY_RUN_WOULD_CALL, NOOP_CALLBACK_URL
+from ._endpoints import Endpoint
+from ._engine import INTERRUPTED, Engine, EngineOptions
 from ._exceptions import (
     ArgumentError,
     AuthenticationError,
@@ -33,23 +40,23 @@ from ._exceptions import (
     RunFailedError,
 )
 from ._fields import detect_fields
-from ._flatten import result_columns
 from ._ledger import Ledger, request_key
 from ._mapping import build_requests, normalize_steps
-from ._options import Options, parse_options
+from ._options import WAIT_ARGS, Options, parse_options
 from ._people import describe, find_people, representatives
 from ._report import RunReport, remember
-from ._results import is_output_column, merge_results
+from ._results import RUN_ID_COLUMN, is_output_column, merge_results
 from ._retry import RetryPolicy
+from ._status import DONE, Outcome, Status
 
 if TYPE_CHECKING:
     from ._client import Session
 
-__all__ = ["asequence"]
+__all__ = ["arun"]
 
 log = logging.getLogger("octave_frames")
 
-DONE = ("ok", "not_found")
+Call = Literal["run", "submit", "collect"]
 
 
 @dataclass
@@ -66,6 +73,7 @@ class Plan:
     jobs: dict[str, dict[str, Any]]
     report: RunReport
     answered: dict[str, Outcome] = field(default_factory=dict)
+    known: dict[str, tuple[str, float | None]] = field(default_factory=dict)
 
 
 def _split_previous(frame: pd.DataFrame, prefix: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -93,7 +101,7 @@ def _keep_mask(previous: pd.DataFrame | None, n: int, opts: Options) -> np.ndarr
     if previous is None or opts.rerun == "all":
         return np.zeros(n, dtype=bool)
     status = previous[f"{opts.prefix}octave_status"].astype("string")
-    done = status.isin(DONE) if opts.rerun == "failed" else status.notna()
+    done = status.isin(list(DONE)) if opts.rerun == "failed" else status.notna()
     return done.fillna(False).to_numpy(dtype=bool)
 
 
@@ -126,12 +134,19 @@ def make_plan(frame: pd.DataFrame, opts: Options, base_url: str) -> Plan:
             report.skipped[f"already {status} (rerun={opts.rerun!r})"] += int(count)
     keys: list[str | None] = []
     jobs: dict[str, dict[str, Any]] = {}
-    for i, payload in enumerate(payloads):
-        if payload is None or keep[i]:
+    endpoint = opts.endpoint
+    run_ids = _previous_run_ids(previous, opts.prefix)
+    known: dict[str, tuple[str, float | None]] = {}
+    for i, row in enumerate(payloads):
+        if row is None or keep[i]:
             keys.append(None)
             continue
-        key = request_key(base_url=base_url, endpoint=SEQUENCE_PATH, payload=payload)
+        payload = endpoint.body(row, opts.request)
+        payloads[i] = payload
+        key = request_key(base_url=base_url, endpoint=endpoint.path, payload=payload)
         keys.append(key)
+        if run_ids is not None and (run_id := run_ids[i]) is not None:
+            known.setdefault(key, (run_id, None))
         if key in jobs:
             report.duplicates += 1
         else:
@@ -139,7 +154,17 @@ def make_plan(frame: pd.DataFrame, opts: Options, base_url: str) -> Plan:
     if not len(frame):
         log.warning("octave_frames: the frame has no rows, so nothing was sent")
     log.info("octave_frames field mapping: %s", report.fields)
-    return Plan(base, previous, keep, payloads, requests.invalid, notes, keys, jobs, report)
+    plan = Plan(base, previous, keep, payloads, requests.invalid, notes, keys, jobs, report)
+    plan.known = known
+    return plan
+
+
+def _previous_run_ids(previous: pd.DataFrame | None, prefix: str) -> list[str | None] | None:
+    """Run ids a frame already carries (returned by submit, or read back from Excel)."""
+    if previous is None or f"{prefix}{RUN_ID_COLUMN}" not in previous.columns:
+        return None
+    ids = previous[f"{prefix}{RUN_ID_COLUMN}"].astype("string")
+    return [None if pd.isna(v) else str(v) for v in ids]
 
 
 def _one_per_person(
@@ -170,8 +195,14 @@ def _one_per_person(
 
 def _answer_from_ledger(plan: Plan, ledger: Ledger) -> None:
     for key, entry in ledger.lookup(plan.jobs).items():
-        plan.answered[key] = Outcome(entry.status, entry.body, None, entry.usage, 0)
+        plan.answered[key] = Outcome(
+            Status(entry.status), entry.body, None, entry.usage, entry.request_id
+        )
     plan.report.cache_hits = sum(1 for key in plan.keys if key is not None and key in plan.answered)
+    now = datetime.now(UTC)
+    for key, sub in ledger.submissions(k for k in plan.jobs if k not in plan.answered).items():
+        age = (now - datetime.fromisoformat(sub.submitted_at)).total_seconds()
+        plan.known[key] = (sub.run_id, max(age, 0.0))
 
 
 async def _preflight(session: Session, calls: int, cost: float, budget: float | None) -> None:
@@ -203,20 +234,30 @@ def _assemble(frame: pd.DataFrame, plan: Plan, opts: Options) -> pd.DataFrame:
     statuses: list[str] = []
     errors: list[str | None] = []
     bodies: list[dict[str, Any] | None] = []
+    run_ids: list[str | None] = []
     for i in range(n):
         key = plan.keys[i]
         if key is None:
             reason = plan.invalid[i]
-            statuses.append("invalid" if reason is not None and not plan.keep[i] else "not_sent")
+            invalid = reason is not None and not plan.keep[i]
+            statuses.append(Status.INVALID if invalid else Status.NOT_SENT)
             errors.append(reason)
             bodies.append(None)
+            run_ids.append(None)
             continue
-        outcome = plan.answered.get(key) or Outcome("not_sent", error=INTERRUPTED)
+        outcome = plan.answered.get(key) or Outcome(Status.NOT_SENT, error=INTERRUPTED)
         statuses.append(outcome.status)
         errors.append(outcome.error)
         bodies.append(outcome.body)
-    results = result_columns(
-        statuses, errors, bodies, notes=plan.notes, prefix=opts.prefix, raw=opts.raw
+        run_ids.append(outcome.run_id or plan.known.get(key, (None, None))[0])
+    results = opts.endpoint.columns(
+        statuses,
+        errors,
+        bodies,
+        notes=plan.notes,
+        run_ids=run_ids if opts.mode == "async" else None,
+        prefix=opts.prefix,
+        raw=opts.raw,
     )
     if plan.previous is not None:
         results = merge_results(plan.previous, results, plan.keep, prefix=opts.prefix)
@@ -237,7 +278,7 @@ def _dry_run(plan: Plan, cost: float) -> None:
     plan.report.calls = calls
     for key in plan.jobs:
         note = DRY_RUN_CACHED if key in plan.answered else DRY_RUN_WOULD_CALL
-        plan.answered[key] = Outcome("not_sent", error=note)
+        plan.answered[key] = Outcome(Status.NOT_SENT, error=note)
     log.info(
         "octave_frames dry run: %d calls (%d rows from cache, %d duplicate rows), ~%g credits",
         calls,
@@ -247,24 +288,68 @@ def _dry_run(plan: Plan, cost: float) -> None:
     )
 
 
-async def asequence(frame: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
-    """Run the Sequence Agent on every row of ``frame``; the async form of ``sequence``.
+async def arun(
+    frame: pd.DataFrame,
+    kwargs: Mapping[str, Any],
+    *,
+    endpoint: Endpoint,
+    call: Call = "run",
+    args: Any = None,
+    **fixed: Any,
+) -> pd.DataFrame:
+    """Run ``endpoint`` on every row of ``frame``; the one core behind every public call.
 
-    See `octave_frames.sequence` for the arguments and the result.
+    Args:
+        frame: The rows.
+        kwargs: The user's keyword arguments, checked against ``args``.
+        endpoint: Where the rows go.
+        call: ``"run"``, ``"submit"`` or ``"collect"`` (see the module doc).
+        args: The call's declared arguments (default: every argument of ``endpoint``).
+        **fixed: Run arguments the call fixes (``mode="async"`` for submit and collect).
+
+    Returns:
+        The result frame.
+
     """
-    opts = parse_options(kwargs)
+    wait, wait_timeout = call == "run", None
+    if call == "collect":
+        given = {arg.name: kwargs[arg.name] for arg in WAIT_ARGS if arg.name in kwargs}
+        waiting = check_arguments(given, WAIT_ARGS)
+        wait, wait_timeout = waiting["wait"], waiting["timeout"] if waiting["wait"] else None
+        kwargs = {k: v for k, v in kwargs.items() if k not in waiting}
+        args = [arg for arg in (args or ()) if arg not in WAIT_ARGS] or None
+    opts = parse_options(kwargs, endpoint, args, **fixed)
     client = opts.client
     plan = make_plan(frame, opts, client.base_url)
+    plan.report.call = call
     ledger = Ledger(opts.cache) if opts.cache is not None else None
     try:
         if ledger is not None:
             _answer_from_ledger(plan, ledger)
-        cost = (ledger.mean_usage(SEQUENCE_PATH) if ledger else None) or 1.0
+        cost = (ledger.mean_usage(endpoint.path) if ledger else None) or 1.0
         pending = {k: p for k, p in plan.jobs.items() if k not in plan.answered}
+        if opts.mode == "async" and ledger is not None:
+            for key, (run_id, _) in plan.known.items():  # run ids the frame brought along
+                if key in pending and not ledger.submissions([key]):
+                    ledger.record_submission(key, run_id=run_id, endpoint=endpoint.path)
         if opts.dry_run:
             _dry_run(plan, cost)
         elif pending:
-            await _send(plan, pending, opts, cost, ledger)
+            engine_opts = EngineOptions(
+                concurrency=opts.concurrency,
+                retry=RetryPolicy(max_retries=opts.max_retries),
+                max_credits=opts.max_credits,
+                estimated_cost=cost,
+                progress=opts.progress,
+                mode=opts.mode,
+                submit=call != "collect",
+                wait=wait,
+                callback_url=opts.callback_url or NOOP_CALLBACK_URL,
+                poll=opts.poll,
+                job_timeout=opts.job_timeout if call == "run" else None,
+                deadline=wait_timeout,
+            )
+            await _send(plan, pending, opts, engine_opts=engine_opts, cost=cost, ledger=ledger)
     finally:
         if ledger is not None:
             ledger.close()
@@ -291,44 +376,51 @@ async def _send(
     plan: Plan,
     pending: Mapping[str, dict[str, Any]],
     opts: Options,
+    *,
+    engine_opts: EngineOptions,
     cost: float,
     ledger: Ledger | None,
 ) -> None:
     client = opts.client
-    engine_opts = EngineOptions(
-        concurrency=opts.concurrency,
-        retry=RetryPolicy(max_retries=opts.max_retries),
-        max_credits=opts.max_credits,
-        estimated_cost=cost,
-        progress=opts.progress,
-    )
-    endpoint = client.base_url + SEQUENCE_PATH
-    limiter = client.rate_limiter(endpoint, opts.rate)
+    endpoint = opts.endpoint
+    path = endpoint.async_path if opts.mode == "async" else endpoint.path
+    limiter = client.rate_limiter(client.base_url + path, opts.rate)
+    poll_limiter = client.rate_limiter(client.base_url + endpoint.status_path, opts.rate)
+    known = {k: v for k, v in plan.known.items() if k in pending}
+    to_submit = len(pending) - len(known) if engine_opts.submit else 0
     async with client.session(max_connections=opts.concurrency) as session:
-        await _preflight(session, len(pending), cost, opts.max_credits)
-        engine = Engine(session, limiter, client.clock, engine_opts, ledger, SEQUENCE_PATH)
+        if to_submit:
+            await _preflight(session, to_submit, cost, opts.max_credits)
+        engine = Engine(session, limiter, client.clock, engine_opts, ledger, endpoint, poll_limiter)
         try:
-            plan.answered.update(await engine.run(pending))
+            plan.answered.update(await engine.run(pending, known))
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | anyio.get_cancelled_exc_class()):
-                _tell_interrupted(engine, len(pending), opts.cache)
+                _tell_interrupted(engine, len(pending), opts)
             raise
         finally:
             plan.report.calls = engine.calls
             plan.report.credits = engine.spent
             plan.report.stopped = engine.stopped
     if engine.stopped == INTERRUPTED:
-        _tell_interrupted(engine, len(pending), opts.cache)
+        _tell_interrupted(engine, len(pending), opts)
     elif engine.stopped:
         log.warning("octave_frames stopped sending: %s", engine.stopped)
 
 
-def _tell_interrupted(engine: Engine, calls: int, cache: Path | None) -> None:
+def _tell_interrupted(engine: Engine, calls: int, opts: Options) -> None:
+    cache = opts.cache
     answered = sum(1 for o in engine.outcomes.values() if o.status in DONE)
+    pending = sum(1 for o in engine.outcomes.values() if o.status is Status.PENDING)
     where = (
         f"{answered} of {calls} calls answered and saved in {cache}; run the same call again "
         "to resume without paying for them twice"
         if cache is not None
         else f"{answered} of {calls} calls answered; cache=False, so they were not kept"
     )
+    if pending:
+        where += (
+            f". {pending} async jobs are submitted and their run ids saved: "
+            "df.octave.collect(...) (or `octave-frames collect`) fetches them, never resubmitting"
+        )
     print(f"octave_frames: interrupted. {where}.", file=sys.stderr, flush=True)

@@ -12,6 +12,7 @@ import respx
 
 import octave_frames as of
 from octave_frames._client import Session, check_base_url
+from octave_frames._constants import SEQUENCE_PATH
 
 BASE = "https://octave.test"
 RUN = f"{BASE}/api/v2/agents/sequence/run"
@@ -32,7 +33,7 @@ def client_for(router: respx.MockRouter, **kwargs: Any) -> of.Client:
 async def call(client: of.Client, payload: dict[str, Any] | None = None) -> Any:
     """Open a session and make one sequence call."""
     async with client.session() as session:
-        return await session.run_sequence(payload or {"email": "a@b.co"}, external_id="k1")
+        return await session.run(SEQUENCE_PATH, payload or {"email": "a@b.co"}, external_id="k1")
 
 
 @pytest.mark.anyio

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import octave_frames as of
-from octave_frames._options import SEQUENCE_CALL, Options, parse_options
+from octave_frames._endpoints import SEQUENCE
+from octave_frames._options import RUN_ARGS, SEQUENCE_CALL, Options, parse_options
 from octave_frames.cli._main import build_parser
 
 PUBLIC_CALLS = {
@@ -43,9 +44,14 @@ def test_every_public_call_documents_every_argument(name: str) -> None:
 
 
 def test_the_options_hold_exactly_the_declared_arguments() -> None:
-    """Options has one field per declared argument, so the two cannot drift apart."""
-    assert [f.name for f in fields(Options)] != []
-    assert {f.name for f in fields(Options)} == {arg.name for arg in SEQUENCE_CALL}
+    """Options has a field per run argument and the endpoint's in `request`: no drift."""
+    assert {f.name for f in fields(Options)} == {arg.name for arg in RUN_ARGS} | {
+        "endpoint",
+        "request",
+    }
+    opts = parse_options({"agent": "ca_1"})
+    assert set(opts.request) == {arg.name for arg in SEQUENCE.args}
+    assert {arg.name for arg in SEQUENCE_CALL} == set(opts.request) | {a.name for a in RUN_ARGS}
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any, Final
 
-from octave_frames._accessor import sequence
+from octave_frames._calls import sequence
 from octave_frames._client import Client
 from octave_frames.cli._common import (
     EXIT_OK,

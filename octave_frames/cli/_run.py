@@ -11,7 +11,8 @@ from typing import Any, Final
 
 import pandas as pd
 
-from octave_frames._accessor import sequence
+from octave_frames._arguments import Arg, add_flags, kwargs_from_flags
+from octave_frames._calls import sequence
 from octave_frames._constants import (
     DEFAULT_CACHE_PATH,
     DRY_RUN_WOULD_CALL,
@@ -20,7 +21,7 @@ from octave_frames._constants import (
     REQUEST_FIELDS,
 )
 from octave_frames._exceptions import Interrupted
-from octave_frames._options import SEQUENCE_CALL, Arg, add_flags, kwargs_from_flags
+from octave_frames._options import SEQUENCE_CALL
 from octave_frames._report import report_for
 from octave_frames.cli._common import (
     EXIT_AUTH,
