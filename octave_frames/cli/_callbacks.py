@@ -25,10 +25,11 @@ _GRACEFUL_SECONDS: Final = 1
 _LOOPBACK: Final = ("localhost", "127.0.0.1", "::1")
 
 _EPILOG = f"""\
-How it works: jobs submitted with a callback URL (`{PROG} submit --callback-url URL`, or
-callback_url= in Python) make Octave POST each job's result to that URL when it is done.
-This command listens for those POSTs and stores each one in the ledger (--cache, the same
-file the jobs were submitted with), so `{PROG} collect` polls only for what has not arrived.
+How it works: jobs submitted with a callback URL (`{PROG} submit --callback-url
+URL`, or callback_url= in Python) make Octave POST each job's result to that URL
+when it is done. This command listens for those POSTs and stores each one in the
+ledger (--cache, the file the jobs were submitted with), so `{PROG} collect`
+polls only for what has not arrived.
 
 The URL it prints ends with a secret token kept in the ledger: Octave does not sign its
 callbacks, so only requests to that URL naming a run id this ledger submitted are stored.
