@@ -42,6 +42,7 @@ from ._exceptions import (
 )
 
 if _typing.TYPE_CHECKING:
+    from ._callbacks import callback_app, callback_url
     from ._client import Client
     from ._longform import emails_long as emails
     from ._summary import Summary
@@ -75,6 +76,8 @@ __all__ = [
     "acollect",
     "asequence",
     "asubmit",
+    "callback_app",
+    "callback_url",
     "collect",
     "emails",
     "read_excel",
@@ -89,6 +92,8 @@ __all__ = [
 # Exported name -> (module, attribute). Loaded on first use so that `import octave_frames`
 # does not pay for Excel readers, the HTTP stack or report rendering it may never need.
 _LAZY = {
+    "callback_app": ("._callbacks", "callback_app"),
+    "callback_url": ("._callbacks", "callback_url"),
     "Client": ("._client", "Client"),
     "Summary": ("._summary", "Summary"),
     "emails": ("._longform", "emails_long"),

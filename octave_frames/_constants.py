@@ -90,7 +90,7 @@ SECTIONS: Final = ("greeting", "opening", "body", "closing", "cta", "ps", "signa
 ENTITIES: Final = ("product", "persona", "playbook")
 CONFIDENCE_LEVELS: Final = ("LOW", "MEDIUM", "HIGH")
 #: Per-row statuses, in the order the summary lists them.
-STATUSES: Final = ("ok", "not_found", "failed", "invalid", "not_sent")
+STATUSES: Final = ("ok", "not_found", "pending", "failed", "invalid", "not_sent")
 
 #: Longest field value or rendered context/instructions text sent for one row; a longer one
 #: makes the row ``invalid`` (a stray 1 MB cell should neither crash a run nor be paid for).

@@ -77,6 +77,7 @@ class EngineOptions:
         mode: ``"sync"`` calls, or ``"async"`` jobs.
         submit: Async: submit jobs that have no run id yet (``collect`` does not).
         wait: Async: wait for the results (``submit`` returns once every job is in).
+        look: Async, not waiting: look once at every pending job before returning.
         callback_url: Async: the ``callbackUrl`` of each job.
         poll: Async: seconds between status checks of one job.
         job_timeout: Async: seconds a job may take from submission before it is given up.
@@ -95,6 +96,7 @@ class EngineOptions:
     mode: Literal["sync", "async"] = "sync"
     submit: bool = True
     wait: bool = True
+    look: bool = True
     callback_url: str = ""
     poll: float = 7.5
     job_timeout: float | None = None
@@ -194,7 +196,7 @@ class Engine:
         self._breaker = Breaker(opts.breaker_window, opts.breaker_ratio)
         self._progress = Progress(len(jobs), enabled=opts.progress)
         known = dict(known or {})
-        if opts.mode == "async":
+        if opts.mode == "async" and (opts.wait or opts.look):
             self._poller = Poller(
                 self.session,
                 self.poll_limiter or self.limiter,
@@ -208,7 +210,9 @@ class Engine:
                 wait=opts.wait,
                 done=self._job_done,
             )
-            for key, (run_id, age) in known.items():
+        for key, (run_id, age) in known.items():
+            self.outcomes[key] = Outcome(Status.PENDING, run_id=run_id)
+            if self._poller is not None:
                 self._poller.watch(key, run_id, age)
         work = iter([(k, p) for k, p in jobs.items() if k not in known])
         try:
@@ -353,8 +357,8 @@ class Engine:
         if self.ledger is not None:
             self.ledger.record_submission(key, run_id=run_id, endpoint=self.endpoint.path)
         self._held.add(key)
-        assert self._poller is not None
-        self._poller.watch(key, run_id, 0.0)
+        if self._poller is not None:
+            self._poller.watch(key, run_id, 0.0)
         self.outcomes[key] = Outcome(Status.PENDING, run_id=run_id)
         return None
 

@@ -270,8 +270,8 @@ class Poller:
                 Outcome(
                     Status.FAILED,
                     error=(
-                        f"no result {waited:.0f} s after submission; the run id {job.run_id} "
-                        "is kept: collect() looks again and never resubmits it"
+                        f"no result {waited:.0f} s after submission; its run id is kept "
+                        "(octave_run_id): collect() looks again and never resubmits it"
                     ),
                     run_id=job.run_id,
                 ),

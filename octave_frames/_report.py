@@ -37,7 +37,9 @@ class RunReport:
         estimated_credits: For a dry run, the credits the planned calls imply.
         error_counts: Readable failure reasons with their counts.
         credits: Credits this run spent: the usage of each call it made, once per call
-            (rows sharing a call, and answers served from the ledger, cost nothing).
+            (rows sharing a call, and answers served from the ledger, cost nothing); None
+            for async runs, whose jobs are billed on acceptance at a price only their
+            results tell.
         settings: The arguments that produced the answers, readable (``context[all]`` ->
             its template, ``rate`` -> ``1.0/s`` ...), for the Run sheet and summaries.
         field_reasons: Request field -> why its column was taken.
@@ -59,7 +61,7 @@ class RunReport:
     dry_run: bool = False
     estimated_credits: float | None = None
     error_counts: Counter[str] = field(default_factory=Counter)
-    credits: float = 0.0
+    credits: float | None = 0.0
     settings: dict[str, str] = field(default_factory=dict)
     field_reasons: dict[str, str] = field(default_factory=dict)
     people: list[str] = field(default_factory=list)

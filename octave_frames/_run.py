@@ -347,6 +347,7 @@ async def arun(
                 callback_url=opts.callback_url or NOOP_CALLBACK_URL,
                 poll=opts.poll,
                 job_timeout=opts.job_timeout if call == "run" else None,
+                look=call != "submit",
                 deadline=wait_timeout,
             )
             await _send(plan, pending, opts, engine_opts=engine_opts, cost=cost, ledger=ledger)
@@ -400,7 +401,9 @@ async def _send(
             raise
         finally:
             plan.report.calls = engine.calls
-            plan.report.credits = engine.spent
+            # An async job is billed when it is accepted, its price known only with its
+            # result: a figure "spent by this run" would be a guess, so there is none.
+            plan.report.credits = engine.spent if opts.mode == "sync" else None
             plan.report.stopped = engine.stopped
     if engine.stopped == INTERRUPTED:
         _tell_interrupted(engine, len(pending), opts)

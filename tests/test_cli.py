@@ -297,7 +297,7 @@ def test_ctrl_c_exits_130_with_the_resume_hint(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Ctrl-C during a run ends with exit 130 and says that re-running resumes."""
-    import octave_frames.cli._run as run_module
+    import octave_frames._calls as run_module
 
     def interrupted(*_: object, **__: object) -> pd.DataFrame:
         raise KeyboardInterrupt

@@ -142,6 +142,7 @@ def test_status_cells_are_coloured_by_conditional_formatting(
         "failed": "FFC7CE",
         "invalid": "F8CBAD",
         "not_sent": "FFEB9C",
+        "pending": "DDEBF7",
     }
     assert set(fills) == set(STATUSES)
 

@@ -54,12 +54,13 @@ def _report() -> RunReport:
 
 
 def test_counts_every_status_with_zeros_and_missing_ones() -> None:
-    """All five statuses appear in contract order, zeros included; NA counts as '<NA>'."""
+    """All six statuses appear in contract order, zeros included; NA counts as '<NA>'."""
     summary = summarize(_frame())
-    assert list(summary.counts)[:5] == list(STATUSES)
+    assert list(summary.counts)[:6] == list(STATUSES)
     assert summary.counts == {
         "ok": 3,
         "not_found": 0,
+        "pending": 0,
         "failed": 2,
         "invalid": 0,
         "not_sent": 0,

@@ -80,7 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for target in (
         parser,
-        *(module.add_parser(commands) for module in (_demo, _run, _serve, _callbacks)),
+        _demo.add_parser(commands),
+        *_run.add_parsers(commands),
+        _serve.add_parser(commands),
+        _callbacks.add_parser(commands),
     ):
         target.add_argument(
             "--api-key", nargs="?", action=_NoKeyOnCommandLine, help=argparse.SUPPRESS
@@ -104,7 +107,7 @@ def _exit_code(exc: BaseException) -> int | None:
 
 
 def _interrupted_hint(args: argparse.Namespace) -> str:
-    if args.command == "run" and getattr(args, "cache", None) is not False:
+    if args.command in ("run", "submit", "collect") and getattr(args, "cache", None) is not False:
         return "answers received so far are kept in the cache: run the same command again to resume"
     return "nothing more was sent"
 

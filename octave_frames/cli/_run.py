@@ -6,11 +6,14 @@ import argparse
 import json
 import os
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import pandas as pd
 
+from octave_frames import _calls
 from octave_frames._arguments import Arg, add_flags, kwargs_from_flags
 from octave_frames._calls import sequence
 from octave_frames._constants import (
@@ -20,8 +23,9 @@ from octave_frames._constants import (
     ENV_API_KEY,
     REQUEST_FIELDS,
 )
+from octave_frames._endpoints import SEQUENCE
 from octave_frames._exceptions import Interrupted
-from octave_frames._options import SEQUENCE_CALL
+from octave_frames._options import SEQUENCE_CALL, collect_args, submit_args
 from octave_frames._report import report_for
 from octave_frames.cli._common import (
     EXIT_AUTH,
@@ -36,7 +40,7 @@ from octave_frames.cli._common import (
 )
 from octave_frames.io import CSV_LAYOUTS, read_excel
 
-__all__ = ["add_parser", "run_command"]
+__all__ = ["add_parsers", "run_command"]
 
 _INPUT_SUFFIXES: Final = (".xlsx", ".xlsm", ".csv", ".tsv")
 _SAMPLES: Final = 2
@@ -47,6 +51,18 @@ _PAIR_EXAMPLES: Final = {
 }
 # Only names that look like environment variables are echoed: a key pasted by mistake is not.
 _ENV_NAME: Final = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
+
+_SUBMIT_EPILOG: Final = f"""\
+examples:
+  octave-frames submit contacts.xlsx -o submitted.xlsx --agent ca_123 --context 'all={{Notes}}'
+  octave-frames collect submitted.xlsx -o out.xlsx --agent ca_123 --context 'all={{Notes}}'
+  octave-frames collect submitted.xlsx -o out.xlsx --agent ca_123 --wait --timeout 3600
+
+Run ids are saved in {DEFAULT_CACHE_PATH} (or --cache) the moment Octave returns them, and the
+submitted sheet carries them in octave_run_id: collect works from another process or machine,
+hours later, and never submits a job twice. Pass --callback-url (the URL `octave-frames
+callbacks` prints) to submit so results arrive without polling.
+"""
 
 _EPILOG: Final = f"""\
 examples:
@@ -61,14 +77,68 @@ failure or Ctrl-C, the same command resumes and pays for nothing twice.
 """
 
 
-def add_parser(commands: Any) -> argparse.ArgumentParser:
-    """Add the ``run`` subcommand to ``commands`` (argparse's subparsers object)."""
-    parser: argparse.ArgumentParser = commands.add_parser(
+@dataclass(frozen=True)
+class _Command:
+    """One subcommand that runs rows through Octave: its call and its declared arguments."""
+
+    name: str
+    help: str
+    description: str
+    function: str
+    args: tuple[Arg, ...]
+    epilog: str
+
+    def call(self, frame: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
+        """Run the command's public call (looked up when run, so tests can stand in)."""
+        function: Callable[..., pd.DataFrame] = getattr(_calls, self.function)
+        return function(frame, **kwargs)
+
+
+_COMMANDS: Final = (
+    _Command(
         "run",
-        help="write Octave email sequences for every contact of a sheet",
-        description="Run Octave's Sequence Agent on every row of INPUT and write the\n"
-        "emails, match confidence and a run summary to OUTPUT.",
-        epilog=_EPILOG,
+        "write Octave email sequences for every contact of a sheet",
+        "Run Octave's Sequence Agent on every row of INPUT and write the\n"
+        "emails, match confidence and a run summary to OUTPUT. With --async the rows\n"
+        "go as Octave's async jobs (submitted, their run ids saved, then collected).",
+        "sequence",
+        SEQUENCE_CALL,
+        _EPILOG,
+    ),
+    _Command(
+        "submit",
+        "submit every contact as an async Octave job and return at once",
+        "Submit every row of INPUT as an async Sequence Agent job under the rate limit,\n"
+        "save each run id in the ledger as it arrives, write OUTPUT with the rows\n"
+        "pending, and return. `octave-frames collect` fetches the results later.",
+        "submit",
+        submit_args(SEQUENCE),
+        _SUBMIT_EPILOG,
+    ),
+    _Command(
+        "collect",
+        "fetch the results of jobs submitted before (never submits)",
+        "Fill in the results of the jobs `octave-frames submit` started for INPUT (the\n"
+        "submitted sheet, or the original with the same options): callbacks the ledger\n"
+        "received first, then status checks; --wait waits for the jobs still running.",
+        "collect",
+        collect_args(SEQUENCE),
+        _SUBMIT_EPILOG,
+    ),
+)
+
+
+def add_parsers(commands: Any) -> list[argparse.ArgumentParser]:
+    """Add ``run``, ``submit`` and ``collect`` to ``commands`` (argparse's subparsers object)."""
+    return [_add(commands, command) for command in _COMMANDS]
+
+
+def _add(commands: Any, command: _Command) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        command.name,
+        help=command.help,
+        description=command.description,
+        epilog=command.epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
@@ -93,8 +163,12 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         metavar="VAR",
         help=f"environment variable holding the key (default {ENV_API_KEY})",
     )
-    add_flags(parser, SEQUENCE_CALL)
-    parser.set_defaults(handler=run_command)
+    if any(arg.name == "mode" for arg in command.args):
+        parser.add_argument(
+            "--async", dest="mode", action="store_const", const="async", help="--mode async"
+        )
+    add_flags(parser, command.args)
+    parser.set_defaults(handler=run_command, command_spec=command)
     return parser
 
 
@@ -141,13 +215,14 @@ def _kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "no agent: pass --agent ca_... (the Sequence Agent's id from Octave's Agents "
             f"page) or --experiment ae_..., or set ${ENV_AGENT_OID}"
         )
-    return kwargs_from_flags(args, SEQUENCE_CALL, _pairs)
+    return kwargs_from_flags(args, args.command_spec.args, _pairs)
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Run ``octave-frames run``; return the exit code."""
+    """Run ``octave-frames run``, ``submit`` or ``collect``; return the exit code."""
+    command: _Command = args.command_spec
     if args.output is None and not args.dry_run:
-        raise CliError("run needs -o OUTPUT (.xlsx or .csv), or --dry-run to only look")
+        raise CliError(f"{command.name} needs -o OUTPUT (.xlsx or .csv), or --dry-run to only look")
     if args.output is not None:
         check_output_path(args.output)
     kwargs = _kwargs(args)
@@ -162,7 +237,7 @@ def run_command(args: argparse.Namespace) -> int:
         sequence(frame, **check)
     kwargs["api_key"] = _api_key(args.api_key_env)
     try:
-        out = sequence(frame, **kwargs)
+        out = command.call(frame, **kwargs)
     except Interrupted as stop:
         if stop.frame is None:
             raise
@@ -178,6 +253,12 @@ def _report(out: pd.DataFrame, args: argparse.Namespace, kwargs: dict[str, Any])
     summary = out.octave.summary()
     print(summary)
     print(written)
+    pending = summary.counts.get("pending", 0)
+    if pending:
+        say(
+            f"{pending:,} jobs are still running; their run ids are saved: "
+            f"`octave-frames collect {args.output} -o {args.output} --wait` fetches them"
+        )
     undone = summary.counts.get("failed", 0) + summary.counts.get("not_sent", 0)
     if undone:
         how = (

@@ -154,7 +154,9 @@ def run_rows(report: RunReport | None) -> list[tuple[str, object]]:
     """
     if report is None:
         return []
-    rows: list[tuple[str, object]] = [(RUN_CREDITS_ITEM, float(report.credits))]
+    rows: list[tuple[str, object]] = (
+        [(RUN_CREDITS_ITEM, float(report.credits))] if report.credits is not None else []
+    )
     rows.extend((SETTING_ITEM + k, v) for k, v in _safe_settings(report.settings).items())
     return rows
 

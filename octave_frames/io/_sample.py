@@ -59,7 +59,9 @@ _WORDS = [
         "🚀",
     ],
 ]
-_STATUS_SHARE = (0.85, 0.05, 0.04, 0.03, 0.03)
+# Share of each status in a synthetic result frame (no async jobs, so none pending).
+_SHARES = {"ok": 0.85, "not_found": 0.05, "failed": 0.04, "invalid": 0.03, "not_sent": 0.03}
+_STATUS_SHARE = tuple(_SHARES.get(status, 0.0) for status in STATUSES)
 
 
 def _paragraphs(rng: np.random.Generator, count: int, words: int) -> np.ndarray:

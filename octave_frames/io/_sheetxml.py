@@ -43,6 +43,7 @@ STATUS_FILLS: Final = {
     "failed": "FFC7CE",
     "invalid": "F8CBAD",
     "not_sent": "FFEB9C",
+    "pending": "DDEBF7",
 }
 _MAIN_NS: Final = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS: Final = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
