@@ -275,7 +275,7 @@ def test_body_has_no_none_values_or_empty_dicts() -> None:
         "companyName": "Globex",
         "companyDomain": "globex.com",
     }
-    assert "None" not in json.dumps(body) and "{}" not in json.dumps(body)
+    assert "null" not in json.dumps(body) and "{}" not in json.dumps(body)
     assert HEADLESS.static(req) == {}
 
 
