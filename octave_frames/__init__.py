@@ -20,7 +20,16 @@ import importlib as _importlib
 import typing as _typing
 
 from ._accessor import OctaveAccessor
-from ._calls import acollect, asequence, asubmit, collect, sequence, submit
+from ._calls import (
+    acollect,
+    agenerate_emails,
+    asequence,
+    asubmit,
+    collect,
+    generate_emails,
+    sequence,
+    submit,
+)
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -74,12 +83,14 @@ __all__ = [
     "TransportError",
     "__version__",
     "acollect",
+    "agenerate_emails",
     "asequence",
     "asubmit",
     "callback_app",
     "callback_url",
     "collect",
     "emails",
+    "generate_emails",
     "read_excel",
     "run_settings",
     "sequence",

@@ -61,6 +61,8 @@ class OctaveAccessor:
     asubmit = _bound(_calls.asubmit)
     collect = _bound(_calls.collect)
     acollect = _bound(_calls.acollect)
+    generate_emails = _bound(_calls.generate_emails)
+    agenerate_emails = _bound(_calls.agenerate_emails)
 
     def emails(self, *, prefix: str = "") -> pd.DataFrame:
         """One row per contact and email step: `row`, `step`, `subject`, sections, `text`."""

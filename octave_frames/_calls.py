@@ -13,14 +13,25 @@ import pandas as pd
 
 from ._arguments import takes
 from ._endpoints import SEQUENCE
-from ._options import SEQUENCE_CALL, collect_args, submit_args
+from ._headless import HEADLESS
+from ._options import SEQUENCE_CALL, call_args, collect_args, submit_args
 from ._run import arun
 from ._sync import run_sync
 
-__all__ = ["acollect", "asequence", "asubmit", "collect", "sequence", "submit"]
+__all__ = [
+    "acollect",
+    "agenerate_emails",
+    "asequence",
+    "asubmit",
+    "collect",
+    "generate_emails",
+    "sequence",
+    "submit",
+]
 
 _SUBMIT = submit_args(SEQUENCE)
 _COLLECT = collect_args(SEQUENCE)
+_HEADLESS = call_args(HEADLESS)
 
 
 @takes(SEQUENCE_CALL)
@@ -153,3 +164,46 @@ async def acollect(frame: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
 
     """
     return await arun(frame, kwargs, endpoint=SEQUENCE, call="collect", args=_COLLECT, mode="async")
+
+
+@takes(_HEADLESS)
+def generate_emails(frame: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
+    """Write a sequence for every contact without a saved agent (Octave's headless emails).
+
+    You describe the offering and the sequence; each row is the recipient (first name,
+    company name and company domain are required; rows without them are ``invalid``).
+    ``context={"all": ...}`` adds to the recipient's info, ``instructions={"all": ...}``
+    to the sequence's instructions. The result has the same columns as `sequence`.
+    Enum values (``length``, ``type``, ``primaryGoal``, ``outputFormat``) are checked
+    before anything is sent.
+
+    Args:
+        frame: One recipient per row.
+        **kwargs: The keyword-only arguments below.
+
+    Returns:
+        The same columns as `sequence` returns.
+
+    Example:
+        >>> out = contacts.octave.generate_emails(
+        ...     offering={"name": "Acme Cloud", "url": "https://acme.example"},
+        ...     sequence={"steps": 3, "length": "SHORT", "type": "COLD_OUTBOUND"},
+        ...     sender={"firstName": "Sam", "companyName": "Acme"})
+
+    """
+    return run_sync(lambda: agenerate_emails(frame, **kwargs))
+
+
+@takes(_HEADLESS)
+async def agenerate_emails(frame: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
+    """Async form of `generate_emails`.
+
+    Args:
+        frame: One recipient per row.
+        **kwargs: The keyword-only arguments below.
+
+    Returns:
+        The same frame as `generate_emails` returns.
+
+    """
+    return await arun(frame, kwargs, endpoint=HEADLESS, args=_HEADLESS)

@@ -6,6 +6,7 @@ from typing import Final
 
 __all__ = [
     "AGENT_NOT_FOUND_HINT",
+    "ASYNC_HEADLESS_PATH",
     "ASYNC_RUN_PATH",
     "ASYNC_STATUS_PATH",
     "CONFIDENCE_LEVELS",
@@ -24,6 +25,7 @@ __all__ = [
     "ENV_AGENT_OID",
     "ENV_API_KEY",
     "ENV_BASE_URL",
+    "HEADLESS_PATH",
     "MAX_TEXT_CHARS",
     "NOOP_CALLBACK_URL",
     "OUTPUT_FORMATS",
@@ -38,6 +40,8 @@ __all__ = [
     "STATUSES",
     "STEP_KEYS",
     "VALIDATE_PATH",
+    "WORKFLOW_RUN_PATH",
+    "WORKFLOW_STATUS_PATH",
 ]
 
 DEFAULT_BASE_URL: Final = "https://app.octavehq.com"
@@ -45,6 +49,10 @@ SEQUENCE_PATH: Final = "/api/v2/agents/sequence/run"
 VALIDATE_PATH: Final = "/api/v2/api-key/validate"
 ASYNC_RUN_PATH: Final = "/api/v2/async/agent/run"
 ASYNC_STATUS_PATH: Final = "/api/v2/async/agent/run/status"
+HEADLESS_PATH: Final = "/api/v2/headless/generate-emails"
+ASYNC_HEADLESS_PATH: Final = "/api/v2/async/headless/generate-emails"
+WORKFLOW_RUN_PATH: Final = "/api/v2/workflows/run"
+WORKFLOW_STATUS_PATH: Final = "/api/v2/workflows/run/status"
 
 ENV_API_KEY: Final = "OCTAVE_API_KEY"
 ENV_BASE_URL: Final = "OCTAVE_BASE_URL"

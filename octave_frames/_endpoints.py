@@ -60,6 +60,8 @@ class Endpoint:
         check: Cross-argument rules and environment defaults (may fill ``request``).
         shape: A row's flat body -> the body on the wire (flat for agents).
         columns: Per-row statuses, errors and answer bodies -> the result columns.
+        invalid: A row's flat payload -> why this endpoint cannot take it, or None.
+        check_context: Refuses ``context`` step keys the endpoint has no place for.
 
     """
 
@@ -73,6 +75,8 @@ class Endpoint:
     check: Callable[[dict[str, Any]], None] = lambda request: None
     shape: Shape = _flat
     columns: Callable[..., pd.DataFrame] = field(default=result_columns)
+    invalid: Callable[[Mapping[str, Any]], str | None] = lambda payload: None
+    check_context: Callable[[Mapping[Any, Any] | None], None] = lambda context: None
 
     def body(self, payload: dict[str, Any], request: Mapping[str, Any]) -> dict[str, Any]:
         """The wire body of one row (the ledger key is its hash)."""

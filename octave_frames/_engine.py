@@ -255,15 +255,7 @@ class Engine:
             self._price = max(self._price, outcome.usage or 0.0)
             self.limiter.answered()
             if self.ledger is not None and outcome.body is not None:
-                self.ledger.record_answer(
-                    key,
-                    status=outcome.status.value,  # type: ignore[arg-type]
-                    body=outcome.body,
-                    usage=outcome.usage,
-                    request_id=outcome.request_id,
-                    attempts=outcome.attempts,
-                    endpoint=self.endpoint.path,
-                )
+                self.ledger.record_answer(key, outcome, endpoint=self.endpoint.path)
         elif outcome.status is Status.FAILED and self.ledger is not None and outcome.error:
             self.ledger.record_failure(
                 key, reason=outcome.error, attempts=outcome.attempts, endpoint=self.endpoint.path

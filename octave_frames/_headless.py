@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from ._arguments import Arg, Flag, check_mapping, parse_json_object
-from ._constants import ASYNC_STATUS_PATH
+from ._constants import ASYNC_HEADLESS_PATH, ASYNC_STATUS_PATH, HEADLESS_PATH
 from ._endpoints import Endpoint
 from ._exceptions import ArgumentError
 from ._specs import normalize_steps
@@ -38,8 +38,6 @@ __all__ = [
     "invalid_reason",
 ]
 
-HEADLESS_PATH: Final = "/api/v2/headless/generate-emails"
-ASYNC_HEADLESS_PATH: Final = "/api/v2/async/headless/generate-emails"
 
 LENGTHS: Final = ("SHORT", "MEDIUM", "LONG", "MIXED")
 SEQUENCE_TYPES: Final = (
@@ -432,4 +430,6 @@ HEADLESS: Final = Endpoint(
     static=_static,
     check=_check,
     shape=_shape,
+    invalid=invalid_reason,
+    check_context=lambda context: check_steps(context, None),
 )

@@ -43,8 +43,9 @@ from typing import Any, Final, Literal, Self
 from urllib.parse import urlsplit
 
 from ._exceptions import ArgumentError, OctaveError
+from ._status import Outcome, Status
 
-__all__ = ["Entry", "Ledger", "Submission", "request_key"]
+__all__ = ["Ledger", "Submission", "request_key"]
 
 _KEY_VERSION: Final = 1
 _SCHEMA_VERSION: Final = 2
@@ -150,32 +151,6 @@ def request_key(*, base_url: str, endpoint: str, payload: Mapping[str, Any]) -> 
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
-    """One ledger row: the last final answer or failure for a request key.
-
-    Attributes:
-        key: The :func:`request_key`.
-        status: ``"ok"``, ``"not_found"`` (an answer) or ``"failed"``.
-        body: The parsed response body of an answer; ``None`` for a failure.
-        error: The failure reason; ``None`` for an answer.
-        attempts: HTTP calls the request took.
-        usage: Credits the answer cost (``_metadata.usage``), if known.
-        request_id: Octave's ``_metadata.requestId``, if any.
-        updated_at: When the row was written (UTC, ISO 8601).
-
-    """
-
-    key: str
-    status: Literal["ok", "not_found", "failed"]
-    body: dict[str, Any] | None
-    error: str | None
-    attempts: int
-    usage: float | None
-    request_id: str | None
-    updated_at: str
-
-
-@dataclass(frozen=True, slots=True)
 class Submission:
     """One submitted async job: the run id Octave gave a request key.
 
@@ -196,9 +171,10 @@ class Submission:
 CallbackOutcome = Literal["stored", "duplicate", "unknown"]
 
 
-def _entry(row: tuple[Any, ...]) -> Entry:
-    key, status, body, *rest = row
-    return Entry(key, status, None if body is None else json.loads(body), *rest)
+def _outcome(row: tuple[Any, ...]) -> Outcome:
+    _, status, body, error, attempts, usage, request_id, _ = row
+    parsed = None if body is None else json.loads(body)
+    return Outcome(Status(status), parsed, error, usage, request_id, attempts)
 
 
 def _now() -> str:
@@ -344,19 +320,19 @@ class Ledger:
             raise OctaveError(f"the ledger {str(self._path)!r} is closed")
         return self._conn
 
-    def lookup(self, keys: Iterable[str]) -> dict[str, Entry]:
+    def lookup(self, keys: Iterable[str]) -> dict[str, Outcome]:
         """Return the stored answers (status ``ok`` or ``not_found``) among ``keys``.
 
         Keys with no row, or whose last record is a failure, are absent from the result.
         """
         return self._select(keys, "status IN ('ok', 'not_found')")
 
-    def failures(self, keys: Iterable[str]) -> dict[str, Entry]:
+    def failures(self, keys: Iterable[str]) -> dict[str, Outcome]:
         """Return the entries among ``keys`` whose last record is a failure."""
         return self._select(keys, "status = 'failed'")
 
-    def _select(self, keys: Iterable[str], condition: str) -> dict[str, Entry]:
-        found: dict[str, Entry] = {}
+    def _select(self, keys: Iterable[str], condition: str) -> dict[str, Outcome]:
+        found: dict[str, Outcome] = {}
         with self._lock:
             db = self._db()
             for chunk in _chunks(keys):
@@ -366,30 +342,29 @@ class Ledger:
                     chunk,
                 ).fetchall()
                 for row in rows:
-                    found[row[0]] = _entry(row)
+                    found[row[0]] = _outcome(row)
         return found
 
-    def record_answer(
-        self,
-        key: str,
-        *,
-        status: Literal["ok", "not_found"],
-        body: Mapping[str, Any],
-        usage: float | None,
-        request_id: str | None,
-        attempts: int,
-        endpoint: str,
-    ) -> None:
+    def record_answer(self, key: str, outcome: Outcome, *, endpoint: str) -> None:
         """Store a final answer for ``key`` and commit it before returning.
 
         Replaces whatever the key held (an older answer or a failure).
 
+        Args:
+            key: The request key.
+            outcome: An answer: status ``ok`` or ``not_found``, with its body.
+            endpoint: The path the request went to.
+
         Raises:
-            ArgumentError: ``status`` is not an answer status or ``body`` is not plain JSON.
+            ArgumentError: ``outcome`` is not an answer or its body is not plain JSON.
 
         """
-        if status not in _ANSWER_STATUSES:
-            raise ArgumentError(f"status must be one of {_ANSWER_STATUSES}, got {status!r}")
+        status, body = outcome.status, outcome.body
+        if status not in _ANSWER_STATUSES or body is None:
+            raise ArgumentError(
+                f"an answer needs status {' or '.join(_ANSWER_STATUSES)} and a body, got {status!r}"
+            )
+        usage, request_id, attempts = outcome.usage, outcome.request_id, outcome.attempts
         try:
             # NaN is allowed: json.loads accepts it in a response, and a paid answer is kept.
             text = json.dumps(dict(body), ensure_ascii=False, separators=(",", ":"))
@@ -399,7 +374,7 @@ class Ledger:
             self._db().execute(
                 f"INSERT OR REPLACE INTO entries (endpoint, {_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?)",
-                (endpoint, key, status, text, attempts, usage, request_id, _now()),
+                (endpoint, key, str(status), text, attempts, usage, request_id, _now()),
             )
 
     def record_failure(self, key: str, *, reason: str, attempts: int, endpoint: str) -> None:

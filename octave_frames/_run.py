@@ -112,6 +112,7 @@ def make_plan(frame: pd.DataFrame, opts: Options, base_url: str) -> Plan:
     base, previous = _split_previous(frame, opts.prefix)
     detection = detect_fields(base, opts.fields)
     fields = detection.columns
+    opts.endpoint.check_context(opts.context)
     context = normalize_steps(opts.context, argument="context")
     instructions = normalize_steps(opts.instructions, argument="instructions")
     requests = build_requests(
@@ -137,8 +138,11 @@ def make_plan(frame: pd.DataFrame, opts: Options, base_url: str) -> Plan:
     endpoint = opts.endpoint
     run_ids = _previous_run_ids(previous, opts.prefix)
     known: dict[str, tuple[str, float | None]] = {}
+    invalid = list(requests.invalid)
     for i, row in enumerate(payloads):
-        if row is None or keep[i]:
+        if row is not None and not keep[i] and (why := endpoint.invalid(row)) is not None:
+            invalid[i], payloads[i] = why, None
+        if payloads[i] is None or keep[i] or row is None:
             keys.append(None)
             continue
         payload = endpoint.body(row, opts.request)
@@ -154,7 +158,7 @@ def make_plan(frame: pd.DataFrame, opts: Options, base_url: str) -> Plan:
     if not len(frame):
         log.warning("octave_frames: the frame has no rows, so nothing was sent")
     log.info("octave_frames field mapping: %s", report.fields)
-    plan = Plan(base, previous, keep, payloads, requests.invalid, notes, keys, jobs, report)
+    plan = Plan(base, previous, keep, payloads, invalid, notes, keys, jobs, report)
     plan.known = known
     return plan
 
@@ -194,10 +198,9 @@ def _one_per_person(
 
 
 def _answer_from_ledger(plan: Plan, ledger: Ledger) -> None:
-    for key, entry in ledger.lookup(plan.jobs).items():
-        plan.answered[key] = Outcome(
-            Status(entry.status), entry.body, None, entry.usage, entry.request_id
-        )
+    for key, outcome in ledger.lookup(plan.jobs).items():
+        outcome.attempts = 0  # served from the ledger: no call this run
+        plan.answered[key] = outcome
     plan.report.cache_hits = sum(1 for key in plan.keys if key is not None and key in plan.answered)
     now = datetime.now(UTC)
     for key, sub in ledger.submissions(k for k in plan.jobs if k not in plan.answered).items():

@@ -3,10 +3,13 @@
 Run as a script, it enriches a generated contact frame against a simulator that the
 *test* process serves (so the simulator's counters outlive this process)::
 
-    python tests/_faultkit.py BASE_URL LEDGER_PATH ROWS CONCURRENCY [in-loop]
+    python tests/_faultkit.py BASE_URL LEDGER_PATH ROWS CONCURRENCY [MODE]
+
+MODE is ``in-loop``, ``submit`` or ``sequence-async``.
 
 ``in-loop`` makes the synchronous call from inside a running event loop, the way a
-Jupyter cell does (the run then goes through a blocking portal on a worker thread).
+Jupyter cell does (the run then goes through a blocking portal on a worker thread);
+``submit`` submits async jobs and returns; ``sequence-async`` runs in async mode.
 It prints ``STARTED``, then ``DONE <status counts as JSON>`` on success.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -95,7 +99,8 @@ def run_worker(argv: list[str]) -> int:
     import octave_frames as of
 
     url, ledger, rows, concurrency = argv[0], argv[1], int(argv[2]), int(argv[3])
-    client = of.Client("sim-key", base_url=url, timeout=5.0, clock=ScaledClock(100.0))
+    timeout = float(os.environ.get("FAULTKIT_TIMEOUT", "5"))
+    client = of.Client("sim-key", base_url=url, timeout=timeout, clock=ScaledClock(100.0))
     kwargs: dict[str, Any] = {
         "agent": "ca_worker",
         "client": client,
@@ -106,7 +111,12 @@ def run_worker(argv: list[str]) -> int:
         "progress": False,
     }
     print("STARTED", flush=True)
-    if argv[4:] == ["in-loop"]:
+    if argv[4:] == ["submit"]:
+        out = of.submit(contacts(rows), **kwargs)
+    elif argv[4:] == ["sequence-async"]:
+        # poll is in the scaled clock's seconds: 5 s here is 0.05 s of real time.
+        out = of.sequence(contacts(rows), mode="async", poll=5.0, **kwargs)
+    elif argv[4:] == ["in-loop"]:
 
         async def cell() -> pd.DataFrame:
             return of.sequence(contacts(rows), **kwargs)

@@ -334,3 +334,60 @@ def test_instructions_argument_takes_only_all() -> None:
     with pytest.raises(ArgumentError, match=r"instructions\[1\]"):
         request(instructions={1: "x"})
     assert request(instructions={"all": "x"})["instructions"] == {"all": "x"}
+
+
+def _client(sim: Any) -> Any:
+    """A client calling ``sim`` in process."""
+    import octave_frames as of
+
+    return of.Client("sim-key", base_url="http://127.0.0.1:9", transport=sim.transport())
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_generate_emails_runs_a_frame_in_either_mode(mode: str) -> None:
+    """generate_emails sends each recipient once and gives the sequence columns; bad rows invalid."""
+    from octave_frames.simulator import Simulator
+
+    sim = Simulator(latency=(0, 0), job_duration=(0, 0.02), not_found_rate=0.0)
+    frame = pd.DataFrame(
+        {
+            "First Name": ["Ann", "Bo", "Cy"],
+            "Company": ["Acme", "Beta", "Gamma"],
+            "Website": ["https://www.acme.com", "beta.io", None],
+        }
+    )
+    out = frame.octave.generate_emails(
+        offering={"name": "Signal Studio", "url": "https://signal.example"},
+        sequence={"steps": 2, "length": "short"},
+        sender={"firstName": "Sam"},
+        mode=mode,
+        poll=0.02,
+        cache=False,
+        progress=False,
+        client=_client(sim),
+    )
+    assert out["octave_status"].tolist() == ["ok", "ok", "invalid"]
+    assert "companyDomain" in str(out.loc[2, "octave_error"])
+    assert out.loc[0, "email_1_greeting"] == "Hi Ann,"
+    assert out["email_2_text"].notna().sum() == 2
+    assert sim.counters.billed == 2
+    assert ("octave_run_id" in out.columns) == (mode == "async")
+    received = sorted(sim.received, key=lambda body: body["recipient"]["firstName"])
+    assert received[0]["recipient"]["companyDomain"] == "acme.com"
+    assert received[0]["sequence"]["length"] == "SHORT"
+
+
+def test_generate_emails_refuses_a_bad_enum_before_sending() -> None:
+    """A misspelled length names the valid values and sends nothing."""
+    from octave_frames.simulator import Simulator
+
+    sim = Simulator(latency=(0, 0))
+    frame = pd.DataFrame({"First Name": ["Ann"], "Company": ["Acme"], "Website": ["acme.com"]})
+    with pytest.raises(ArgumentError, match="did you mean 'SHORT'"):
+        frame.octave.generate_emails(
+            offering={"name": "S", "url": "https://s.example"},
+            sequence={"steps": 2, "length": "SHRT"},
+            cache=False,
+            client=_client(sim),
+        )
+    assert sim.counters.requests == 0

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from octave_frames._constants import DEFAULT_BASE_URL, SEQUENCE_PATH
 from octave_frames._exceptions import ArgumentError, OctaveError
-from octave_frames._ledger import Entry, Ledger, request_key
+from octave_frames._ledger import Ledger, request_key
+from octave_frames._status import Outcome, Status
 
 REPO = Path(__file__).resolve().parents[1]
 PAYLOAD: dict[str, Any] = {
@@ -51,11 +52,7 @@ def answer(ledger: Ledger, key: str, *, usage: float | None = 3.5, body: Any = N
     """Record an ``ok`` answer with test defaults."""
     ledger.record_answer(
         key,
-        status="ok",
-        body=BODY if body is None else body,
-        usage=usage,
-        request_id="req_1",
-        attempts=1,
+        Outcome(Status.OK, BODY if body is None else body, None, usage, "req_1", 1),
         endpoint=SEQUENCE_PATH,
     )
 
@@ -162,10 +159,9 @@ def test_round_trip_across_two_ledger_objects(tmp_path: Path) -> None:
         hits = second.lookup([key, "missing"])
     assert list(hits) == [key]
     entry = hits[key]
-    assert isinstance(entry, Entry)
-    assert (entry.status, entry.body, entry.error) == ("ok", BODY, None)
+    assert isinstance(entry, Outcome)
+    assert (entry.status, entry.body, entry.error) == (Status.OK, BODY, None)
     assert (entry.attempts, entry.usage, entry.request_id) == (1, 3.5, "req_1")
-    assert entry.updated_at.endswith("+00:00")
 
 
 def test_not_found_is_an_answer(tmp_path: Path) -> None:
@@ -173,11 +169,7 @@ def test_not_found_is_an_answer(tmp_path: Path) -> None:
     with Ledger(tmp_path / "c.sqlite") as ledger:
         ledger.record_answer(
             "k",
-            status="not_found",
-            body={"found": False},
-            usage=1.0,
-            request_id=None,
-            attempts=2,
+            Outcome(Status.NOT_FOUND, {"found": False}, None, 1.0, None, 2),
             endpoint=SEQUENCE_PATH,
         )
         assert ledger.lookup(["k"])["k"].status == "not_found"
@@ -189,9 +181,10 @@ def test_round_trip_across_processes(tmp_path: Path) -> None:
     result = run_child(
         f"""
         from octave_frames._ledger import Ledger
+        from octave_frames._status import Outcome, Status
         with Ledger({str(path)!r}) as ledger:
-            ledger.record_answer("k1", status="ok", body={{"v": "çà"}}, usage=2.0,
-                                 request_id="r", attempts=3, endpoint="/e")
+            ledger.record_answer("k1", Outcome(Status.OK, {{"v": "çà"}}, None, 2.0, "r", 3),
+                                 endpoint="/e")
         """
     )
     assert result.returncode == 0, result.stderr
@@ -207,9 +200,10 @@ def test_answer_survives_sigkill(tmp_path: Path) -> None:
         f"""
         import os, signal
         from octave_frames._ledger import Ledger
+        from octave_frames._status import Outcome, Status
         ledger = Ledger({str(path)!r})
-        ledger.record_answer("k1", status="ok", body={{"n": 1}}, usage=None,
-                             request_id=None, attempts=1, endpoint="/e")
+        ledger.record_answer("k1", Outcome(Status.OK, {{"n": 1}}, None, None, None, 1),
+                             endpoint="/e")
         os.kill(os.getpid(), signal.SIGKILL)
         """
     )
@@ -258,9 +252,7 @@ def test_stats_and_mean_usage(tmp_path: Path) -> None:
         answer(ledger, "a", usage=2.0)
         answer(ledger, "b", usage=4.0)
         answer(ledger, "c", usage=None)
-        ledger.record_answer(
-            "d", status="ok", body={}, usage=100.0, request_id=None, attempts=1, endpoint="/x"
-        )
+        ledger.record_answer("d", Outcome(Status.OK, {}, None, 100.0, None, 1), endpoint="/x")
         ledger.record_failure("e", reason="x", attempts=1, endpoint=SEQUENCE_PATH)
         assert ledger.stats() == {"ok": 4, "not_found": 0, "failed": 1, "pending": 0}
         assert ledger.mean_usage(SEQUENCE_PATH) == pytest.approx(3.0)
@@ -270,15 +262,7 @@ def test_record_answer_refuses_bad_status_and_body(tmp_path: Path) -> None:
     """A non-answer status or a non-JSON body is refused and nothing is stored."""
     with Ledger(tmp_path / "c.sqlite") as ledger:
         with pytest.raises(ArgumentError, match="status"):
-            ledger.record_answer(
-                "k",
-                status="failed",  # type: ignore[arg-type]
-                body={},
-                usage=None,
-                request_id=None,
-                attempts=1,
-                endpoint="/e",
-            )
+            ledger.record_answer("k", Outcome(Status.FAILED, {}, "x"), endpoint="/e")
         with pytest.raises(ArgumentError, match="not plain JSON"):
             answer(ledger, "k", body={"x": object()})
         assert ledger.stats() == {"ok": 0, "not_found": 0, "failed": 0, "pending": 0}
@@ -574,6 +558,7 @@ def test_run_id_survives_sigkill(tmp_path: Path) -> None:
         f"""
         import os, signal
         from octave_frames._ledger import Ledger
+        from octave_frames._status import Outcome, Status
         ledger = Ledger({str(path)!r})
         ledger.record_submission("k", run_id="asyncReqID_9", endpoint="/e")
         os.kill(os.getpid(), signal.SIGKILL)

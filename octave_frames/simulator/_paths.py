@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Final
 
-from .._constants import ASYNC_RUN_PATH, ASYNC_STATUS_PATH, SEQUENCE_PATH, VALIDATE_PATH
+from .._constants import (
+    ASYNC_HEADLESS_PATH,
+    ASYNC_RUN_PATH,
+    ASYNC_STATUS_PATH,
+    HEADLESS_PATH,
+    SEQUENCE_PATH,
+    VALIDATE_PATH,
+    WORKFLOW_RUN_PATH,
+    WORKFLOW_STATUS_PATH,
+)
 
 __all__ = [
     "ASYNC_HEADLESS_PATH",
@@ -19,10 +28,6 @@ __all__ = [
     "WORKFLOW_STATUS_PATH",
 ]
 
-HEADLESS_PATH: Final = "/api/v2/headless/generate-emails"
-ASYNC_HEADLESS_PATH: Final = "/api/v2/async/headless/generate-emails"
-WORKFLOW_RUN_PATH: Final = "/api/v2/workflows/run"
-WORKFLOW_STATUS_PATH: Final = "/api/v2/workflows/run/status"
 #: The simulator's own routes: no auth, never billed, not counted as API requests.
 COUNTERS_PATH: Final = "/_simulator/counters"
 RESET_PATH: Final = "/_simulator/reset"
