@@ -345,7 +345,7 @@ def _client(sim: Any) -> Any:
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_generate_emails_runs_a_frame_in_either_mode(mode: str) -> None:
-    """generate_emails sends each recipient once and gives the sequence columns; bad rows invalid."""
+    """generate_emails sends each recipient once, gives the sequence columns; bad rows invalid."""
     from octave_frames.simulator import Simulator
 
     sim = Simulator(latency=(0, 0), job_duration=(0, 0.02), not_found_rate=0.0)
