@@ -20,6 +20,7 @@ RUNS = [
     ["bench_flatten.py"],
     ["bench_excel.py", "--rows", "10000"],
     ["bench_ratelimit.py"],
+    ["bench_async.py"],
 ]
 
 
