@@ -16,7 +16,6 @@ advised 7.5 s. Measured in one run, on the same rows:
 from __future__ import annotations
 
 import argparse
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,11 +27,11 @@ from typing import Any
 
 import httpx
 import pandas as pd
+from bench_run import KEY, free_port, wait_until_up
 
 import octave_frames as of
 from octave_frames.simulator import serve
 
-KEY = "sim-key"
 SERVER = """
 import sys
 from octave_frames.simulator import Simulator, run_server
@@ -42,13 +41,6 @@ run_server(sim, port=port, log_level="warning")
 """
 
 
-def free_port() -> int:
-    """A free loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def simulator() -> Iterator[str]:
     """Serve the simulator from a child process; yield its base URL."""
@@ -56,12 +48,7 @@ def simulator() -> Iterator[str]:
     proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port)])
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                httpx.get(f"{url}/api/v2/api-key/validate", headers={"api_key": KEY})
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_until_up(url)
         yield url
     finally:
         proc.terminate()

@@ -54,6 +54,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_up(url: str) -> None:
+    """Wait (up to 10 s) until a simulator answers at ``url``."""
+    for _ in range(200):
+        try:
+            httpx.get(f"{url}/api/v2/api-key/validate", headers={"api_key": KEY})
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+
+
 @contextmanager
 def simulator(
     latency: float, rate: float | None = None, burst: int = 1, spread: float = 0.0
@@ -67,12 +77,7 @@ def simulator(
     proc = subprocess.Popen([sys.executable, "-c", SERVER, *args])
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                httpx.get(f"{url}/api/v2/api-key/validate", headers={"api_key": KEY})
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_until_up(url)
         yield url
     finally:
         proc.terminate()
