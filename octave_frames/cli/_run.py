@@ -257,7 +257,8 @@ def _report(out: pd.DataFrame, args: argparse.Namespace, kwargs: dict[str, Any])
     if pending:
         say(
             f"{pending:,} jobs are still running; their run ids are saved: "
-            f"`octave-frames collect {args.output} -o {args.output} --wait` fetches them"
+            f"`octave-frames collect {args.output} -o {args.output} --wait` with the same "
+            "--agent, --field, --context and --instructions fetches them"
         )
     undone = summary.counts.get("failed", 0) + summary.counts.get("not_sent", 0)
     if undone:
