@@ -428,3 +428,24 @@ def _validate(url: str) -> httpx.Response:
         except httpx.ConnectError:
             threading.Event().wait(0.05)
     raise AssertionError(f"the simulator never answered on {url}")
+
+
+def test_an_unknown_agent_exits_2_and_says_where_the_id_is_found(
+    capsys: pytest.CaptureFixture[str], sim: Simulator, contacts_csv: Path
+) -> None:
+    """A 404 'Agent not found' is an input error (exit 2) that names where the ca_ id is."""
+    code, _, err = run_cli(
+        capsys, "run", str(contacts_csv), "-o", "o.csv", "--agent", "ca_unknown", *FAST
+    )
+    assert code == 2, err
+    assert "open Agents" in err and "ca_" in err
+    assert sim.counters.billed == 0
+
+
+def test_an_empty_frame_says_nothing_was_sent(caplog: pytest.LogCaptureFixture) -> None:
+    """Running an empty frame returns an empty result and says plainly that nothing was sent."""
+    frame = pd.DataFrame({"Email": pd.Series([], dtype="string")})
+    with caplog.at_level("WARNING", logger="octave_frames"):
+        out = frame.octave.sequence(agent="ca_1", cache=False, progress=False, api_key="k")
+    assert len(out) == 0 and "octave_status" in out.columns
+    assert "the frame has no rows, so nothing was sent" in caplog.text
