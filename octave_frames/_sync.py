@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any, TypeVar
@@ -71,21 +71,30 @@ def run_sync(func: Callable[[], Awaitable[T]]) -> T:
 
 
 def _wait(portal: anyio.from_thread.BlockingPortal, future: Future[T]) -> T:
-    presses = 0
+    # A press may land anywhere in this loop, even while an earlier one is answered: it is
+    # counted, and the loop answers the latest press before waiting again.
+    presses = answered = 0
     signal_name = "SIGINT"
+    going_on = True
     while True:
         try:
+            if presses > answered:
+                answered = presses
+                going_on = _answer(portal, future, presses)
+            if not going_on:
+                break
             result = future.result()
         except (KeyboardInterrupt, _Terminated) as exc:
             presses += 1
             if isinstance(exc, _Terminated):
                 signal_name = "SIGTERM"
-            if not _answer(portal, future, presses):
-                raise Interrupted(None, signal_name=signal_name) from None
             continue
+        except CancelledError:
+            break
         if presses:
             raise Interrupted(result, signal_name=signal_name)
         return result
+    raise Interrupted(None, signal_name=signal_name)
 
 
 def _answer(portal: anyio.from_thread.BlockingPortal, future: Future[Any], presses: int) -> bool:
@@ -102,8 +111,8 @@ def _answer(portal: anyio.from_thread.BlockingPortal, future: Future[Any], press
                 "them (they may be billed again)"
             )
         return True
+    abandoned = _on_loop(portal, abandon_active)
     if presses == 2:
-        abandoned = _on_loop(portal, abandon_active)
         if abandoned:
             _say(f"abandoning {abandoned} call{'s' if abandoned != 1 else ''} in flight")
         return True
