@@ -283,7 +283,7 @@ async def test_a_receiver_that_keeps_failing_is_abandoned_after_the_retries() ->
 
 async def test_served_async_run_reports_polls_and_callbacks_over_http() -> None:
     """Over loopback, the counters endpoint reports submissions, polls and callbacks."""
-    sim, receiver = make(job_duration=(0.05, 0.05)), Receiver()
+    sim, receiver = make(job_duration=(0.3, 0.3)), Receiver()
     with serve(sim) as url, serve(receiver) as hook:
         async with httpx.AsyncClient(base_url=url, headers=KEY) as c:
             rid = await submit(c, job(hook))
