@@ -235,11 +235,6 @@ class Engine:
             raise self._fatal
         return self.outcomes
 
-    @property
-    def pending(self) -> int:
-        """Async jobs submitted whose result has not arrived."""
-        return 0 if self._poller is None else self._poller.pending
-
     def _job_done(self, key: str, outcome: Outcome) -> None:
         """An async job ended (or was given up): free its reservation, record the outcome."""
         if key in self._held:
@@ -287,20 +282,25 @@ class Engine:
             self._aborted = True
             for scope in list(self._waiting):
                 scope.cancel()
-            if self._poller is not None:
-                self._poller.stop()
 
     def drain(self) -> int:
         """Ctrl-C: start nothing new, end the waiting calls; return the calls in flight.
 
-        The calls in flight are billed already, so they finish and are saved.
+        The calls in flight are billed already, so they finish and are saved. Async jobs
+        are not waited for: their run ids are saved, and `collect` fetches them.
         """
         self.stop(INTERRUPTED)
+        self._stop_polling()
         return len(self._requests)
+
+    def _stop_polling(self) -> None:
+        if self._poller is not None:
+            self._poller.stop()
 
     def abandon(self) -> int:
         """A second Ctrl-C: cancel the calls in flight too; return how many."""
         self.stop(INTERRUPTED)
+        self._stop_polling()
         return self._cut_requests()
 
     def _cut_requests(self) -> int:
@@ -412,6 +412,7 @@ class Engine:
                 )
             self._fatal = exc
             self.stop(str(exc))
+            self._stop_polling()
             self._cut_requests()
             self._cancel.cancel()
             return None

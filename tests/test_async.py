@@ -243,3 +243,18 @@ def test_ctrl_c_in_async_mode_keeps_every_run_id_and_says_how_to_collect(tmp_pat
         out = contacts(rows).octave.collect(wait=True, timeout=30, **same)
     assert (out["octave_status"] == "ok").all()
     assert sim.counters.submissions == sim.counters.billed == rows
+
+
+def test_credits_running_out_stops_submitting_but_still_collects_the_paid_jobs(
+    tmp_path: Path,
+) -> None:
+    """A 402 stops sending; the jobs already accepted (and paid) are still collected."""
+    sim = Simulator(
+        latency=(0, 0), job_duration=(0.05, 0.1), not_found_rate=0.0, credits=40, cost_per_call=2
+    )
+    with serve(sim) as url:
+        out = contacts(30).octave.sequence(mode="async", **options(url, False, concurrency=2))
+    statuses = out["octave_status"].value_counts().to_dict()
+    assert statuses.get("ok", 0) == sim.counters.submissions > 0
+    assert statuses.get("pending", 0) == 0
+    assert out.loc[out["octave_status"] == "not_sent", "octave_error"].str.contains("credits").all()
