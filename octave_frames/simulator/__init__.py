@@ -15,9 +15,24 @@ or over loopback HTTP (``octave-frames simulator`` serves one from the shell)::
 Endpoints (key ``sim-key`` in the ``api_key`` header; agents ``ca_…``, workflows ``caw_…``):
 
 - ``POST /api/v2/agents/sequence/run``: the Sequence Agent, answered after its latency.
+- ``POST /api/v2/agents/<name>/run`` for ``enrich-person``, ``enrich-company``,
+  ``qualify-person``, ``qualify-company``, ``call-prep``, ``generate-content``,
+  ``prospector`` and ``context``: the same envelope and pipeline; ``data`` as Octave
+  documents each (see ``_profiles`` and ``_briefs``). Person agents need an email, a
+  ``linkedInProfile`` or ``firstName`` with a company; company agents ``companyDomain``
+  or ``companyName``; ``prospector`` ``companyDomain`` and ``limit`` 1-1000 (default 10);
+  ``context`` a ``query``; else 400 naming the field. Facts hash from who the contact
+  is, so agents agree on a person or a company; ``.invalid`` domains (and
+  ``not_found_rate`` of contacts, or of prospector domains) are ``found: false``, not
+  billed (prospector: ``data.contacts == []``).
 - ``GET /api/v2/api-key/validate``: the key check and the credit balance.
 - ``POST /api/v2/async/agent/run`` (flat inputs + ``agentOId`` + ``callbackUrl``):
-  ``{"status": "pending", "requestId": "asyncReqID_…", "message", "agentOId"}``.
+  ``{"status": "pending", "requestId": "asyncReqID_…", "message", "agentOId"}``. The
+  agent run is the one the id names: simulator agent ids are self-describing,
+  ``ca_<type>_…`` with Octave's agent type in lower case (``ca_enrich_person_1``,
+  ``ca_qualify_company_2``, ``ca_content_3``, ``ca_prospector_4``); an optional body
+  field ``agentType`` (``ENRICH_PERSON``, ...) overrides it; any other ``ca_…`` id is
+  the Sequence Agent (``EMAIL``). The job's result is that agent's sync answer.
 - ``GET /api/v2/async/agent/run/status?requestId=…`` (or ``agentRunOId=``):
   ``{"_metadata", "data": {"requestId", "result", "error", "createdAt"}}``; ``result`` is
   null until the job is done, then the whole sync envelope or only its ``data``

@@ -1,8 +1,9 @@
 """The simulator's ASGI application: a small router over raw ASGI.
 
 Every billable route is one :class:`Endpoint` declaration (how its body is checked, which
-ids are unknown, how a success is written); the sync and async handlers, faults, limits,
-billing and jobs are shared by all of them.
+ids are unknown, how a success and a "no match" are written); the sync and async handlers,
+faults, limits, billing and jobs are shared by all of them. Each agent of ``_agents``
+becomes one sync endpoint; the async agent endpoint runs whichever agent its body names.
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ from typing import Any, Literal
 
 import anyio
 
-from ._content import Hash, canonical, sequence_data
+from ._agents import (
+    AGENTS,
+    ASYNC_AGENT,
+    Agent,
+    Nothing,
+    Produce,
+    Unmatched,
+    async_agent_problem,
+    no_match,
+)
+from ._content import Hash, canonical
 from ._headless import headless_data, headless_problem
 from ._http import (
     Receive,
@@ -22,17 +33,15 @@ from ._http import (
     Request,
     Scope,
     Send,
-    agent_body_problem,
     error,
     is_unknown_agent,
-    is_unmatched,
     metadata,
     number,
     read_request,
     send_reply,
     unless_disconnected,
 )
-from ._jobs import NO_MATCH, AsyncRuns, envelope, latency_for
+from ._jobs import AsyncRuns, envelope, latency_for
 from ._paths import (
     ASYNC_HEADLESS_PATH,
     ASYNC_RUN_PATH,
@@ -40,7 +49,6 @@ from ._paths import (
     COUNTERS_PATH,
     HEADLESS_PATH,
     RESET_PATH,
-    SEQUENCE_PATH,
     VALIDATE_PATH,
     WORKFLOW_RUN_PATH,
     WORKFLOW_STATUS_PATH,
@@ -51,7 +59,6 @@ from ._workflows import is_unknown_workflow, workflow_output, workflow_problem
 __all__ = ["ENDPOINTS", "App", "Endpoint"]
 
 _NOT_JSON = object()
-Produce = Callable[[Mapping[str, Any], Hash, int], tuple[Any, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +70,8 @@ class Endpoint:
     problem: Callable[[object], str | None]
     produce: Produce
     unknown: str | None = None
-    unmatched: bool = False
+    unmatched: Unmatched | None = None
+    nothing: Nothing = no_match
 
     def is_unknown(self, body: Mapping[str, Any]) -> bool:
         """Whether the body names an agent or workflow the workspace does not have."""
@@ -72,8 +80,21 @@ class Endpoint:
         return self.kind == "workflow" and is_unknown_workflow(body)
 
 
-def _sequence(body: Mapping[str, Any], h: Hash, steps: int) -> tuple[Any, str]:
-    return sequence_data(body, h, steps), f"Generated a {steps}-step sequence"
+def _agent_endpoint(agent: Agent, problem: Callable[[object], str | None]) -> Endpoint:
+    asynchronous = agent is ASYNC_AGENT
+    return Endpoint(
+        "agent",
+        asynchronous,
+        problem,
+        agent.produce,
+        "Agent not found",
+        unmatched=agent.unmatched,
+        nothing=agent.nothing,
+    )
+
+
+def _sync_problem(agent: Agent) -> Callable[[object], str | None]:
+    return lambda body: agent.problem(body, async_run=False)
 
 
 def _headless(body: Mapping[str, Any], h: Hash, _steps: int) -> tuple[Any, str]:
@@ -81,22 +102,8 @@ def _headless(body: Mapping[str, Any], h: Hash, _steps: int) -> tuple[Any, str]:
 
 
 ENDPOINTS: Mapping[str, Endpoint] = {
-    SEQUENCE_PATH: Endpoint(
-        "agent",
-        False,
-        lambda b: agent_body_problem(b, async_run=False),
-        _sequence,
-        "Agent not found",
-        unmatched=True,
-    ),
-    ASYNC_RUN_PATH: Endpoint(
-        "agent",
-        True,
-        lambda b: agent_body_problem(b, async_run=True),
-        _sequence,
-        "Agent not found",
-        unmatched=True,
-    ),
+    **{a.path: _agent_endpoint(a, _sync_problem(a)) for a in AGENTS.values()},
+    ASYNC_RUN_PATH: _agent_endpoint(ASYNC_AGENT, async_agent_problem),
     HEADLESS_PATH: Endpoint(
         "headless", False, lambda b: headless_problem(b, async_run=False), _headless
     ),
@@ -214,7 +221,9 @@ class App:
         if endpoint.is_unknown(body):
             return error(404, state.new_request_id(), endpoint.unknown)
         h = Hash(body, cfg.seed)
-        unmatched = endpoint.unmatched and is_unmatched(body, h, cfg.not_found_rate)
+        unmatched = endpoint.unmatched is not None and endpoint.unmatched(
+            body, h, cfg.not_found_rate
+        )
         # Money paid twice is the same client request billed twice: the client's own id
         # says which requests are the same; without one, the body does.
         billing_key = request.headers.get("x-external-request-id") or canonical(body)
@@ -239,10 +248,9 @@ class App:
             return error(504, rid, "Agent run timed out")
         await anyio.sleep(latency_for(h, *cfg.latency))
         if decision.outcome == "not_found":
-            meta = metadata(rid, 0, NO_MATCH)
-            return Reply(
-                200, {"_metadata": meta, "found": False, "message": NO_MATCH, "data": None}
-            )
+            empty, why = endpoint.nothing(body)
+            meta = metadata(rid, 0, why)
+            return Reply(200, {"_metadata": meta, "found": False, "message": why, "data": empty})
         data, message = endpoint.produce(body, h, cfg.steps)
         return Reply(200, envelope(rid, cfg.cost_per_call, message, data))
 
@@ -255,7 +263,11 @@ class App:
         if decision.outcome == "error":
             return error(decision.status, decision.request_id)
         job = self.jobs.submit(
-            endpoint.kind, body, decision, lambda: endpoint.produce(body, h, cfg.steps)
+            endpoint.kind,
+            body,
+            decision,
+            lambda: endpoint.produce(body, h, cfg.steps),
+            nothing=endpoint.nothing(body),
         )
         if decision.outcome == "hang":
             # The job was accepted (and billed) but its id never reaches the client: a

@@ -31,12 +31,23 @@ from ._catalog import (
     Persona,
 )
 
-__all__ = ["Format", "Hash", "canonical", "merged_step_text", "sequence_data"]
+__all__ = [
+    "Format",
+    "Hash",
+    "canonical",
+    "library_matches",
+    "merged_step_text",
+    "oid",
+    "persona_for",
+    "sequence_data",
+    "text",
+]
 
 _T = TypeVar("_T")
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-# Fields that steer delivery, not content: the async callback must not change the emails.
-_NOT_CONTENT = frozenset({"callbackUrl"})
+# Fields that steer delivery, not content: the async callback (or the async endpoint's
+# ``agentType``) must not change the answer.
+_NOT_CONTENT = frozenset({"callbackUrl", "agentType"})
 
 
 def canonical(payload: Mapping[str, Any]) -> str:
@@ -47,11 +58,20 @@ def canonical(payload: Mapping[str, Any]) -> str:
 class Hash:
     """Named, independent pseudo-random draws from one payload (stable across processes)."""
 
-    __slots__ = ("_base",)
+    __slots__ = ("_base", "_seed")
 
     def __init__(self, payload: Mapping[str, Any], seed: int) -> None:
         content = {k: v for k, v in payload.items() if k not in _NOT_CONTENT}
+        self._seed = seed
         self._base = hashlib.blake2b(f"{seed}|{canonical(content)}".encode()).digest()
+
+    def sub(self, identity: Mapping[str, Any]) -> Hash:
+        """Return the hash of ``identity`` under the same seed.
+
+        Facts about a company or a person (industry, head count, location) hash from
+        who they are, not from the whole request, so every agent tells the same story.
+        """
+        return Hash(identity, self._seed)
 
     def unit(self, salt: str) -> float:
         """Return a number in [0, 1) that depends only on the payload, seed and ``salt``."""
@@ -67,7 +87,8 @@ class Hash:
         return options[self.index(len(options), salt)]
 
 
-def _text(payload: Mapping[str, Any], key: str) -> str:
+def text(payload: Mapping[str, Any], key: str) -> str:
+    """Return ``payload[key]`` as stripped text, ``""`` when absent or null."""
     value = payload.get(key)
     return "" if value is None else str(value).strip()
 
@@ -108,7 +129,8 @@ class Format:
         return ("<br>" if self.kind == "html" else "\n").join(self.t(x) for x in lines)
 
 
-def _persona_for(title: str, h: Hash) -> tuple[Persona, bool]:
+def persona_for(title: str, h: Hash) -> tuple[Persona, bool]:
+    """Return the persona a job title maps to (and ``True``), else one drawn from ``h``."""
     # Whole words only: "cto" must not match "Director".
     words = f" {' '.join(re.findall(r'[a-z]+', title.lower()))} "
     for persona in PERSONAS:
@@ -117,7 +139,8 @@ def _persona_for(title: str, h: Hash) -> tuple[Persona, bool]:
     return h.pick(PERSONAS, "persona"), False
 
 
-def _oid(prefix: str, name: str) -> str:
+def oid(prefix: str, name: str) -> str:
+    """Return a stable Octave-style id (``pr_…``) for a library item's name."""
     number = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=16).digest(), "big")
     chars = []
     for _ in range(21):
@@ -151,11 +174,10 @@ def sequence_data(payload: Mapping[str, Any], h: Hash, steps: int) -> dict[str, 
         shaped like the documented example.
 
     """
-    first, company = _text(payload, "firstName"), _text(payload, "companyName")
-    title = _text(payload, "jobTitle")
+    first, company = text(payload, "firstName"), text(payload, "companyName")
+    title = text(payload, "jobTitle")
     product = h.pick(PRODUCTS, "product")
-    persona, by_title = _persona_for(title, h)
-    playbook = h.pick(PLAYBOOKS, "playbook")
+    persona, _ = persona_for(title, h)
     fmt = Format(str(payload.get("outputFormat") or "text"))
     ctx, instr = payload.get("runtimeContext"), payload.get("runtimeInstructions")
     offset = h.index(len(SUBJECTS), "subject")
@@ -175,7 +197,7 @@ def sequence_data(payload: Mapping[str, Any], h: Hash, steps: int) -> dict[str, 
         value_prop = product.value_props[(h.index(3, "vp") + i) % len(product.value_props)]
         emails.append(
             {
-                "email": _text(payload, "email"),
+                "email": text(payload, "email"),
                 "subject": subject,
                 "coreValueProp": value_prop,
                 "sections": _sections(
@@ -183,6 +205,30 @@ def sequence_data(payload: Mapping[str, Any], h: Hash, steps: int) -> dict[str, 
                 ),
             }
         )
+    return {
+        "emails": emails,
+        **library_matches(payload, h),
+        "outputType": "SCOPED_PLAYBOOK",
+        "annotations": _annotations(payload, product.name, product.url, steps, persona.name),
+    }
+
+
+def library_matches(payload: Mapping[str, Any], h: Hash) -> dict[str, Any]:
+    """Return the matched ``product``, ``persona`` and ``playbook`` sections for a contact.
+
+    Args:
+        payload: The request body (``jobTitle`` picks the persona, ``companyName`` is named).
+        h: The payload's hash; picks the product, the playbook and each confidence.
+
+    Returns:
+        ``{"product", "persona", "playbook"}``, each with ``oId``, ``name``,
+        ``matchConfidence`` and ``matchAnalysis``, as the sequence agent answers them.
+
+    """
+    title, company = text(payload, "jobTitle"), text(payload, "companyName")
+    product = h.pick(PRODUCTS, "product")
+    persona, by_title = persona_for(title, h)
+    playbook = h.pick(PLAYBOOKS, "playbook")
     levels = {e: h.pick(CONFIDENCE_LEVELS, f"confidence:{e}") for e in ("pr", "pe", "pb")}
     who = company or "this account"
     persona_why = (
@@ -191,7 +237,6 @@ def sequence_data(payload: Mapping[str, Any], h: Hash, steps: int) -> dict[str, 
         else "No matching job title; persona inferred from the company profile."
     )
     return {
-        "emails": emails,
         "product": {
             "data": {
                 "type": "PRODUCT",
@@ -204,7 +249,7 @@ def sequence_data(payload: Mapping[str, Any], h: Hash, steps: int) -> dict[str, 
                 "customerBenefits": list(product.value_props),
                 "customFields": [{"title": "Pricing model", "value": ["Per seat, annual"]}],
             },
-            "oId": _oid("pr_", product.name),
+            "oId": oid("pr_", product.name),
             "name": product.name,
             "internalName": product.internal_name,
             "description": product.summary,
@@ -214,7 +259,7 @@ def sequence_data(payload: Mapping[str, Any], h: Hash, steps: int) -> dict[str, 
             "matchAnalysis": f"{product.name} fits {who}: {product.summary}",
         },
         "persona": {
-            "oId": _oid("pe_", persona.name),
+            "oId": oid("pe_", persona.name),
             "name": persona.name,
             "internalName": persona.internal_name,
             "qualifyingQuestions": _questions(persona.focus),
@@ -222,7 +267,7 @@ def sequence_data(payload: Mapping[str, Any], h: Hash, steps: int) -> dict[str, 
             "matchAnalysis": persona_why,
         },
         "playbook": {
-            "oId": _oid("pb_", playbook.name),
+            "oId": oid("pb_", playbook.name),
             "name": playbook.name,
             "description": playbook.description,
             "type": "LEGACY",
@@ -230,8 +275,6 @@ def sequence_data(payload: Mapping[str, Any], h: Hash, steps: int) -> dict[str, 
             "matchConfidence": levels["pb"],
             "matchAnalysis": f"{playbook.name} suits {who}. {playbook.insight}",
         },
-        "outputType": "SCOPED_PLAYBOOK",
-        "annotations": _annotations(payload, product.name, product.url, steps, persona.name),
     }
 
 

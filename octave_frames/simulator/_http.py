@@ -153,8 +153,25 @@ async def unless_disconnected(
     return replies[0] if replies else None
 
 
-def agent_body_problem(body: object, *, async_run: bool) -> str | None:
-    """Return why an agent-run body is unacceptable, or ``None`` if it is fine."""
+def agent_body_problem(
+    body: object,
+    *,
+    async_run: bool,
+    formats: tuple[str, ...] = OUTPUT_FORMATS,
+    objects: tuple[str, ...] = ("runtimeContext", "runtimeInstructions", "customContext"),
+) -> str | None:
+    """Return why an agent-run body is unacceptable, or ``None`` if it is fine.
+
+    Args:
+        body: The parsed JSON body.
+        async_run: Whether this is the async endpoint, which needs a ``callbackUrl``.
+        formats: The ``outputFormat`` values the agent takes.
+        objects: The fields that must be JSON objects when given.
+
+    Returns:
+        The first problem found, as a sentence naming the field.
+
+    """
     if not isinstance(body, dict):
         return "the body must be a JSON object"
     ids = [k for k in ("agentOId", "experimentOId") if body.get(k) not in (None, "")]
@@ -163,12 +180,12 @@ def agent_body_problem(body: object, *, async_run: bool) -> str | None:
         (len(ids) != 1, "give exactly one of agentOId or experimentOId"),
         (ids and not isinstance(body[ids[0]], str), "agentOId / experimentOId must be a string"),
         (
-            fmt is not None and fmt not in OUTPUT_FORMATS,
-            f"outputFormat must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}",
+            fmt is not None and fmt not in formats,
+            f"outputFormat must be one of {', '.join(formats)}, got {fmt!r}",
         ),
         *(
             (body.get(k) is not None and not isinstance(body[k], dict), f"{k} must be an object")
-            for k in ("runtimeContext", "runtimeInstructions", "customContext")
+            for k in objects
         ),
         (
             async_run and not (isinstance(url, str) and url.startswith(("http://", "https://"))),

@@ -93,6 +93,8 @@ class AsyncRuns:
         body: Mapping[str, Any],
         decision: Decision,
         produce: Callable[[], tuple[Any, str]],
+        *,
+        nothing: tuple[Any, str] = (None, NO_MATCH),
     ) -> Job:
         """Record an admitted job (and schedule its callback); return it.
 
@@ -101,6 +103,7 @@ class AsyncRuns:
             body: The request body, validated.
             decision: The admission decision, carrying the job id and its fate.
             produce: Builds the successful answer's ``(data, message)``.
+            nothing: The ``(data, message)`` of a ``found: false`` answer.
 
         Returns:
             The job, already visible to status requests.
@@ -119,10 +122,11 @@ class AsyncRuns:
             keep_data = kind == "workflow" or cfg.async_result == "data"
             result = data if keep_data else envelope(rid, usage, message, data)
         elif decision.outcome == "not_found" and cfg.async_result == "envelope":
-            meta = metadata(rid, 0, NO_MATCH)
-            result = {"_metadata": meta, "found": False, "message": NO_MATCH, "data": None}
+            empty, why = nothing
+            meta = metadata(rid, 0, why)
+            result = {"_metadata": meta, "found": False, "message": why, "data": empty}
         elif decision.outcome == "not_found":
-            problem = NO_MATCH
+            problem = nothing[1]
         else:  # job_failed
             problem = _WORKFLOW_FAILED if kind == "workflow" else _JOB_FAILED
             usage = cfg.cost_per_call if cfg.bill_errors else 0.0
