@@ -44,6 +44,7 @@ __all__ = [
     "Unmatched",
     "agent_for",
     "async_agent_problem",
+    "billing_scope",
     "no_match",
 ]
 
@@ -251,3 +252,13 @@ ASYNC_AGENT: Final = Agent(
     unmatched=lambda body, h, rate: _resolved(body).unmatched(body, h, rate),
     nothing=lambda body: _resolved(body).nothing(body),
 )
+
+
+def billing_scope(agent: Agent, body: Mapping[str, Any]) -> str:
+    """Return what tells apart two agents' runs of one body (or one client id) in billing.
+
+    The same contact enriched and then qualified is two requests, not a duplicate. The
+    Sequence Agent keeps the bare key it always had (``""``).
+    """
+    real = _resolved(body) if agent is ASYNC_AGENT else agent
+    return "" if real.type == "EMAIL" else f"{real.type}|"

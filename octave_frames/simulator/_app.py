@@ -23,6 +23,7 @@ from ._agents import (
     Produce,
     Unmatched,
     async_agent_problem,
+    billing_scope,
     no_match,
 )
 from ._content import Hash, canonical
@@ -72,6 +73,7 @@ class Endpoint:
     unknown: str | None = None
     unmatched: Unmatched | None = None
     nothing: Nothing = no_match
+    scope: Callable[[Mapping[str, Any]], str] = lambda _body: ""
 
     def is_unknown(self, body: Mapping[str, Any]) -> bool:
         """Whether the body names an agent or workflow the workspace does not have."""
@@ -90,6 +92,7 @@ def _agent_endpoint(agent: Agent, problem: Callable[[object], str | None]) -> En
         "Agent not found",
         unmatched=agent.unmatched,
         nothing=agent.nothing,
+        scope=lambda body: billing_scope(agent, body),
     )
 
 
@@ -225,8 +228,9 @@ class App:
             body, h, cfg.not_found_rate
         )
         # Money paid twice is the same client request billed twice: the client's own id
-        # says which requests are the same; without one, the body does.
-        billing_key = request.headers.get("x-external-request-id") or canonical(body)
+        # says which requests are the same; without one, the body does (per agent).
+        same = request.headers.get("x-external-request-id") or canonical(body)
+        billing_key = endpoint.scope(body) + same
         prefix = AsyncRuns.prefix(endpoint.kind) if endpoint.asynchronous else None
         decision = state.admit(key, billing_key, unmatched=unmatched, job_prefix=prefix)
         refusal = _refusal(decision)
