@@ -12,6 +12,7 @@ from _simkit import client, make
 
 from octave_frames._constants import ASYNC_RUN_PATH, ASYNC_STATUS_PATH, CONFIDENCE_LEVELS
 from octave_frames.simulator import Simulator
+from octave_frames.simulator._agents import AGENT_TYPES, AGENTS, agent_for
 
 pytestmark = pytest.mark.anyio
 
@@ -403,6 +404,24 @@ async def test_agents_share_auth_and_scripted_faults() -> None:
     answer = await run(sim, "qualify-company", BODIES["qualify-company"])
     assert answer.status_code == 503 and answer.headers["retry-after"] == "2"
     assert sim.counters.billed == 0
+
+
+async def test_agents_share_one_rate_limit_per_key() -> None:
+    """The key's rate limit counts every agent: a second agent's call in the same instant is 429."""
+    sim = make(rate=1, burst=1, clock=lambda: 100.0)
+    first = await run(sim, "enrich-person", PERSON)
+    second = await run(sim, "prospector", BODIES["prospector"])
+    assert (first.status_code, second.status_code) == (200, 429)
+    assert second.headers["retry-after"] == "1" and sim.counters.billed == 1
+
+
+@pytest.mark.parametrize("kind", AGENT_TYPES)
+def test_every_agent_type_has_a_self_describing_id_and_an_agent_type_name(kind: str) -> None:
+    """``ca_<type>_…`` and ``agentType`` (any case) both select the agent of that type."""
+    by_id = agent_for({"agentOId": f"ca_{kind.lower()}_Zq9"})
+    by_type = agent_for({"agentOId": "ca_plain", "agentType": kind.lower()})
+    assert by_id is by_type is AGENTS[kind]
+    assert agent_for({"agentOId": "ca_JxNickJCXUdxFQe2CFKCF"}) is AGENTS["EMAIL"]
 
 
 # -- async ----------------------------------------------------------------------------------
