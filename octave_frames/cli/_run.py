@@ -256,9 +256,9 @@ def _report(out: pd.DataFrame, args: argparse.Namespace, kwargs: dict[str, Any])
     pending = summary.counts.get("pending", 0)
     if pending:
         say(
-            f"{pending:,} jobs are still running; their run ids are saved: "
-            f"`octave-frames collect {args.output} -o {args.output} --wait` with the same "
-            "--agent, --field, --context and --instructions fetches them"
+            f"{pending:,} jobs are still running; their run ids are saved (in the ledger "
+            f"and in {args.output}): `octave-frames collect {args.output} -o {args.output} "
+            "--wait` fetches them"
         )
     undone = summary.counts.get("failed", 0) + summary.counts.get("not_sent", 0)
     if undone:
