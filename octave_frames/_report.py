@@ -44,7 +44,6 @@ class RunReport:
             its template, ``rate`` -> ``1.0/s`` ...), for the Run sheet and summaries.
         field_reasons: Request field -> why its column was taken.
         people: People who get more than one sequence, one readable line each.
-        call: ``"run"``, ``"submit"`` or ``"collect"``.
 
     """
 
@@ -65,7 +64,6 @@ class RunReport:
     settings: dict[str, str] = field(default_factory=dict)
     field_reasons: dict[str, str] = field(default_factory=dict)
     people: list[str] = field(default_factory=list)
-    call: str = "run"
 
 
 _REPORTS: dict[int, RunReport] = {}

@@ -324,7 +324,6 @@ async def arun(
     opts = parse_options(kwargs, endpoint, args, **fixed)
     client = opts.client
     plan = make_plan(frame, opts, client.base_url)
-    plan.report.call = call
     ledger = Ledger(opts.cache) if opts.cache is not None else None
     try:
         if ledger is not None:
