@@ -332,18 +332,20 @@ class Ledger:
         return self._select(keys, "status = 'failed'")
 
     def _select(self, keys: Iterable[str], condition: str) -> dict[str, Outcome]:
-        found: dict[str, Outcome] = {}
+        query = f"SELECT {_COLUMNS} FROM entries WHERE key IN ({{marks}}) AND {condition}"
+        return {row[0]: _outcome(row) for row in self._rows_in(query, keys)}
+
+    def _rows_in(self, query: str, values: Iterable[str]) -> list[tuple[Any, ...]]:
+        """Rows of ``query`` (its ``{marks}`` an ``IN`` list) for ``values``, in chunks.
+
+        Chunks stay below the variable limit of older SQLite builds.
+        """
+        rows: list[tuple[Any, ...]] = []
         with self._lock:
             db = self._db()
-            for chunk in _chunks(keys):
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(
-                    f"SELECT {_COLUMNS} FROM entries WHERE key IN ({marks}) AND {condition}",
-                    chunk,
-                ).fetchall()
-                for row in rows:
-                    found[row[0]] = _outcome(row)
-        return found
+            for chunk in _chunks(values):
+                rows.extend(db.execute(query.format(marks=",".join("?" * len(chunk))), chunk))
+        return rows
 
     def record_answer(self, key: str, outcome: Outcome, *, endpoint: str) -> None:
         """Store a final answer for ``key`` and commit it before returning.
@@ -481,18 +483,8 @@ class Ledger:
             Key -> :class:`Submission`, for the keys that hold a run id.
 
         """
-        found: dict[str, Submission] = {}
-        with self._lock:
-            db = self._db()
-            for chunk in _chunks(keys):
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(
-                    f"SELECT key, run_id, endpoint, submitted_at FROM runs WHERE key IN ({marks})",
-                    chunk,
-                ).fetchall()
-                for row in rows:
-                    found[row[0]] = Submission(*row)
-        return found
+        query = "SELECT key, run_id, endpoint, submitted_at FROM runs WHERE key IN ({marks})"
+        return {row[0]: Submission(*row) for row in self._rows_in(query, keys)}
 
     def key_for_run(self, run_id: str) -> str | None:
         """Return the request key submitted as ``run_id``, or ``None`` if this ledger has none."""
@@ -559,17 +551,8 @@ class Ledger:
             Run id -> the first callback body delivered for it.
 
         """
-        found: dict[str, dict[str, Any]] = {}
-        with self._lock:
-            db = self._db()
-            for chunk in _chunks(run_ids):
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(
-                    f"SELECT run_id, body FROM callbacks WHERE run_id IN ({marks})", chunk
-                ).fetchall()
-                for run_id, body in rows:
-                    found[run_id] = json.loads(body)
-        return found
+        query = "SELECT run_id, body FROM callbacks WHERE run_id IN ({marks})"
+        return {run_id: json.loads(body) for run_id, body in self._rows_in(query, run_ids)}
 
     @property
     def callback_token(self) -> str:
