@@ -34,13 +34,14 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 import anyio.to_thread
 
+from ._asgi import Receive, Scope, Send, lifespan
 from ._constants import DEFAULT_CACHE_PATH
 from ._exceptions import ArgumentError, OctaveError
 from ._ledger import CallbackOutcome, Ledger
@@ -56,10 +57,6 @@ __all__ = [
     "run_ids_in",
 ]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 CALLBACK_PREFIX: Final = "/octave/callback/"
 HEALTH_PATH: Final = "/octave/health"
@@ -206,7 +203,7 @@ class CallbackApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection (``http``; ``lifespan`` is acknowledged)."""
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await lifespan(receive, send)
             return
         if scope["type"] != "http":
             return  # no websockets here; the server closes the connection
@@ -214,15 +211,6 @@ class CallbackApp:
             await self._http(scope, receive, send)
         except _Gone:
             log.info("a client went away before its request was read")
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
     async def _refuse(self, send: Send, status: int, message: str, why: str) -> None:
         self._count(refused=1)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import anyio
 
+from .._asgi import lifespan
 from ._agents import (
     AGENTS,
     ASYNC_AGENT,
@@ -141,7 +142,7 @@ class App:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection scope."""
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
@@ -329,13 +330,3 @@ def _refusal(decision: Decision) -> Reply | None:
     if decision.outcome == "broke":
         return error(402, rid, "Insufficient credits")
     return None
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

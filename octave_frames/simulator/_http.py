@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 import anyio
 
+from .._asgi import ASGIApp, Message, Receive, Scope, Send
 from .._constants import OUTPUT_FORMATS
 from ._content import Hash
 from ._state import now_iso
@@ -33,11 +34,6 @@ __all__ = [
     "unless_disconnected",
 ]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _REASONS = {
     400: "Bad request",
