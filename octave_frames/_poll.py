@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from ._clock import Clock
-from ._exceptions import APIError, NotFoundError, OctaveError
+from ._exceptions import NotFoundError, OctaveError
 from ._ledger import Ledger
 from ._ratelimit import RateLimiter
 from ._status import Outcome, Status
@@ -226,25 +226,13 @@ class Poller:
             try:
                 document = await self._session.status(self._endpoint.status_path, params)
             except NotFoundError:
-                self._end(
-                    job.run_id,
-                    Outcome(
-                        Status.FAILED,
-                        error=f"Octave does not know the run id {job.run_id} (404)",
-                        run_id=job.run_id,
-                    ),
-                )
+                self._stop_at(job, Status.FAILED, f"Octave does not know the run id {job.run_id}")
                 return
-            except (APIError, OctaveError) as exc:
+            except OctaveError as exc:
                 job.failures += 1
                 if job.failures >= _MAX_POLL_FAILURES:
-                    self._end(
-                        job.run_id,
-                        Outcome(
-                            Status.PENDING,
-                            error=f"status checks keep failing ({exc}); collect later",
-                            run_id=job.run_id,
-                        ),
+                    self._stop_at(
+                        job, Status.PENDING, f"status checks keep failing ({exc}); collect later"
                     )
                     return
                 job.next_check = self._clock.now() + self._jitter(self._poll)
@@ -264,18 +252,16 @@ class Poller:
             over_all = self._deadline is not None and now >= self._deadline
             if not (over_job or over_all):
                 continue
-            waited = now - job.submitted
-            self._end(
-                job.run_id,
-                Outcome(
-                    Status.FAILED,
-                    error=(
-                        f"no result {waited:.0f} s after submission; its run id is kept "
-                        "(octave_run_id): collect() looks again and never resubmits it"
-                    ),
-                    run_id=job.run_id,
-                ),
+            self._stop_at(
+                job,
+                Status.FAILED,
+                f"no result {now - job.submitted:.0f} s after submission; its run id is kept "
+                "(octave_run_id): collect() looks again and never resubmits it",
             )
+
+    def _stop_at(self, job: _Job, status: Status, reason: str) -> None:
+        """End the wait for ``job`` without a result: ``status`` with ``reason``."""
+        self._end(job.run_id, Outcome(status, error=reason, run_id=job.run_id))
 
     def _end(self, run_id: str, outcome: Outcome) -> None:
         job = self._jobs.pop(run_id, None)
