@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from _simkit import KEY, make
 
 import octave_frames.simulator as simulator_module
 from octave_frames._constants import (
@@ -30,8 +31,6 @@ from octave_frames.simulator import Simulator, SimulatorConfig, serve
 
 pytestmark = pytest.mark.anyio
 
-KEY = {"api_key": "sim-key"}
-
 
 def contact(**extra: Any) -> dict[str, Any]:
     """Return a realistic Sequence Agent body, with ``extra`` fields merged in."""
@@ -46,11 +45,6 @@ def contact(**extra: Any) -> dict[str, Any]:
     }
     body.update(extra)
     return {k: v for k, v in body.items() if v is not None}
-
-
-def make(**overrides: Any) -> Simulator:
-    """Return a simulator with no latency and no random "no match" unless overridden."""
-    return Simulator(**{"latency": (0, 0), "not_found_rate": 0.0, **overrides})
 
 
 @asynccontextmanager
