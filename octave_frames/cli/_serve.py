@@ -93,27 +93,12 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-in-flight", type=int, metavar="N", help="open runs at once, then 429"
     )
-    parser.add_argument(
-        "--error-rate",
-        type=_fraction("--error-rate"),
-        default=0.0,
-        metavar="F",
-        help="share of 5xx",
-    )
-    parser.add_argument(
-        "--hang-rate",
-        type=_fraction("--hang-rate"),
-        default=0.0,
-        metavar="F",
-        help="share of runs that hang",
-    )
-    parser.add_argument(
-        "--not-found-rate",
-        type=_fraction("--not-found-rate"),
-        default=0.03,
-        metavar="F",
-        help="share of contacts answered found: false (default %(default)s)",
-    )
+    for flag, default, what in (
+        ("--error-rate", 0.0, "share of 5xx"),
+        ("--hang-rate", 0.0, "share of runs that hang"),
+        ("--not-found-rate", 0.03, "share of contacts answered found: false (default %(default)s)"),
+    ):
+        parser.add_argument(flag, type=_fraction(flag), default=default, metavar="F", help=what)
     parser.add_argument("--steps", type=int, default=3, metavar="N", help="emails per sequence")
     parser.add_argument("--credits", type=float, default=1_000_000.0, help="starting balance")
     parser.add_argument("--seed", type=int, default=0, help="seeds faults and content")
