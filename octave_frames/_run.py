@@ -197,15 +197,26 @@ def _one_per_person(
     return payloads, notes
 
 
-def _answer_from_ledger(plan: Plan, ledger: Ledger) -> None:
+def _answer_from_ledger(plan: Plan, ledger: Ledger, *, path: str, keep_run_ids: bool) -> None:
+    """Take the answers and async run ids the ledger holds for the plan's calls.
+
+    With ``keep_run_ids``, run ids that only the frame carried (a submitted sheet opened
+    on another machine) go into the ledger too, so later runs here know them.
+    """
     for key, outcome in ledger.lookup(plan.jobs).items():
         outcome.attempts = 0  # served from the ledger: no call this run
         plan.answered[key] = outcome
     plan.report.cache_hits = sum(1 for key in plan.keys if key is not None and key in plan.answered)
     now = datetime.now(UTC)
-    for key, sub in ledger.submissions(k for k in plan.jobs if k not in plan.answered).items():
+    waiting = [k for k in plan.jobs if k not in plan.answered]
+    stored = ledger.submissions(waiting)
+    for key, sub in stored.items():
         age = (now - datetime.fromisoformat(sub.submitted_at)).total_seconds()
         plan.known[key] = (sub.run_id, max(age, 0.0))
+    if keep_run_ids:
+        for key in waiting:
+            if key in plan.known and key not in stored:
+                ledger.record_submission(key, run_id=plan.known[key][0], endpoint=path)
 
 
 async def _preflight(session: Session, calls: int, cost: float, budget: float | None) -> None:
@@ -327,13 +338,10 @@ async def arun(
     ledger = Ledger(opts.cache) if opts.cache is not None else None
     try:
         if ledger is not None:
-            _answer_from_ledger(plan, ledger)
+            keep = opts.mode == "async" and not opts.dry_run
+            _answer_from_ledger(plan, ledger, path=endpoint.path, keep_run_ids=keep)
         cost = (ledger.mean_usage(endpoint.path) if ledger else None) or 1.0
         pending = {k: p for k, p in plan.jobs.items() if k not in plan.answered}
-        if opts.mode == "async" and ledger is not None:
-            for key, (run_id, _) in plan.known.items():  # run ids the frame brought along
-                if key in pending and not ledger.submissions([key]):
-                    ledger.record_submission(key, run_id=run_id, endpoint=endpoint.path)
         if opts.dry_run:
             _dry_run(plan, cost)
         elif pending:
