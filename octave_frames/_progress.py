@@ -7,6 +7,8 @@ import sys
 from collections import Counter
 from typing import Any
 
+from ._status import Status
+
 __all__ = ["Progress", "interactive"]
 
 
@@ -49,8 +51,8 @@ class Progress:
         self.credits += usage or 0.0
         if self._bar is not None:
             self._bar.set_postfix(
-                ok=self.counts["ok"] + self.counts["not_found"],
-                failed=self.counts["failed"],
+                ok=self.counts[Status.OK] + self.counts[Status.NOT_FOUND],
+                failed=self.counts[Status.FAILED],
                 credits=f"{self.credits:g}",
                 refresh=False,
             )

@@ -21,6 +21,7 @@ import pandas as pd
 from octave_frames._constants import DRY_RUN_CACHED, DRY_RUN_WOULD_CALL, STATUSES
 from octave_frames._exceptions import ArgumentError
 from octave_frames._report import RunReport, report_for
+from octave_frames._status import Status
 
 __all__ = ["Summary", "summarize"]
 
@@ -373,7 +374,7 @@ def _planned(frame: pd.DataFrame, prefix: str, report: RunReport) -> dict[str, i
     status = frame[f"{prefix}octave_status"].astype("string")
     to_send = int((reason == DRY_RUN_WOULD_CALL).sum())
     cached = int((reason == DRY_RUN_CACHED).sum())
-    invalid = int((status == "invalid").sum())
+    invalid = int((status == Status.INVALID).sum())
     done = sum(report.skipped.values())
     planned = {
         "rows to send": to_send,

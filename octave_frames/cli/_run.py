@@ -27,6 +27,7 @@ from octave_frames._endpoints import SEQUENCE
 from octave_frames._exceptions import Interrupted
 from octave_frames._options import SEQUENCE_CALL, collect_args, submit_args
 from octave_frames._report import report_for
+from octave_frames._status import Status
 from octave_frames.cli._common import (
     EXIT_AUTH,
     EXIT_INTERRUPTED,
@@ -253,14 +254,14 @@ def _report(out: pd.DataFrame, args: argparse.Namespace, kwargs: dict[str, Any])
     summary = out.octave.summary()
     print(summary)
     print(written)
-    pending = summary.counts.get("pending", 0)
+    pending = summary.counts.get(Status.PENDING, 0)
     if pending:
         say(
             f"{pending:,} jobs are still running; their run ids are saved (in the ledger "
             f"and in {args.output}): `octave-frames collect {args.output} -o {args.output} "
             "--wait` fetches them"
         )
-    undone = summary.counts.get("failed", 0) + summary.counts.get("not_sent", 0)
+    undone = summary.counts.get(Status.FAILED, 0) + summary.counts.get(Status.NOT_SENT, 0)
     if undone:
         how = (
             f"run the same command on {args.output} (rows already done are skipped)"
@@ -295,7 +296,7 @@ def _dry_run(frame: pd.DataFrame, kwargs: dict[str, Any]) -> int:
     for number, (label, text) in enumerate(payloads.head(_SAMPLES).items(), start=1):
         print(f"\nSample payload {number} of {len(payloads):,} (row {label!r}):")
         print(json.dumps(json.loads(str(text)), indent=2, ensure_ascii=False))
-    invalid = reason[status == "invalid"].value_counts()
+    invalid = reason[status == Status.INVALID].value_counts()
     parts = [
         f"duplicates sent once: {report.duplicates if report else 0:,}",
         f"from the cache: {report.cache_hits if report else 0:,}",
