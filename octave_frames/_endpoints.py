@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
@@ -30,15 +30,29 @@ from ._constants import (
     ASYNC_STATUS_PATH,
     ENV_AGENT_OID,
     OUTPUT_FORMATS,
+    REQUEST_FIELDS,
     SEQUENCE_PATH,
 )
 from ._exceptions import ArgumentError
 from ._flatten import result_columns
+from ._mapping import Needs
+from ._results import is_output_column
 
-__all__ = ["SEQUENCE", "Endpoint"]
+if TYPE_CHECKING:
+    from ._status import Outcome
+
+__all__ = ["RUN_PARTS", "SEQUENCE", "Endpoint"]
 
 #: Turns a row's flat fields (plus its runtime context) into the body sent for it.
 Shape = Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]]
+#: Reads a status answer or callback of an async job: its outcome, or None while it runs.
+Read = Callable[[Mapping[str, Any], str], "Outcome | None"]
+#: The run columns every step has, named ``{stem}_{part}`` (``octave_status``, ...).
+RUN_PARTS: Final = ("status", "error", "note", "request_id", "run_id", "usage", "response")
+
+
+def _sequence_owns(bare: str) -> bool:
+    return is_output_column(bare)
 
 
 def _flat(payload: dict[str, Any], request: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,6 +76,16 @@ class Endpoint:
         columns: Per-row statuses, errors and answer bodies -> the result columns.
         invalid: A row's flat payload -> why this endpoint cannot take it, or None.
         check_context: Refuses ``context`` step keys the endpoint has no place for.
+        stem: Names the step's run columns, ``{stem}_status`` ... (``octave`` for the
+            Sequence Agent, whose columns the contract names ``octave_status`` ...).
+        needs: What a row must identify to be sent (person, company, domain, contact).
+        takes: The request fields its body carries (a company agent takes no email).
+        owns: Tells whether a column name (without prefix) is one of this step's outputs.
+        feeds: Its output columns are contacts later steps read fields from (prospect).
+        fan_out: One input row gives many output rows (prospect).
+        modes: The modes it runs in (workflows are async only).
+        read: Reads an async status answer or callback (default: the agent pattern's).
+        label: What messages call it (``"the Enrich Person agent"``).
 
     """
 
@@ -77,6 +101,30 @@ class Endpoint:
     columns: Callable[..., pd.DataFrame] = field(default=result_columns)
     invalid: Callable[[Mapping[str, Any]], str | None] = lambda payload: None
     check_context: Callable[[Mapping[Any, Any] | None], None] = lambda context: None
+    stem: str = "octave"
+    needs: Needs = "person"
+    takes: tuple[str, ...] = REQUEST_FIELDS
+    owns: Callable[[str], bool] = _sequence_owns
+    feeds: bool = False
+    fan_out: bool = False
+    modes: tuple[str, ...] = ("sync", "async")
+    read: Read | None = None
+    label: str = "the Sequence Agent"
+
+    def column(self, part: str, prefix: str = "") -> str:
+        """The name of one of the step's run columns, e.g. ``column("status")``."""
+        return f"{prefix}{self.stem}_{part}"
+
+    def is_output(self, name: object, prefix: str = "") -> bool:
+        """Tell whether column ``name`` is one of this step's outputs (run or result)."""
+        if not isinstance(name, str) or not name.startswith(prefix):
+            return False
+        bare = name[len(prefix) :]
+        return bare in self._run_names or self.owns(bare)
+
+    @property
+    def _run_names(self) -> frozenset[str]:
+        return frozenset(f"{self.stem}_{part}" for part in RUN_PARTS)
 
     def body(self, payload: dict[str, Any], request: Mapping[str, Any]) -> dict[str, Any]:
         """The wire body of one row (the ledger key is its hash)."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import pandas as pd
 
@@ -32,6 +32,7 @@ from ._specs import ColumnTexts, CompiledSpec, Spec, normalize_steps
 
 __all__ = [
     "FIELD_SYNONYMS",
+    "Needs",
     "Requests",
     "Spec",
     "build_requests",
@@ -54,6 +55,21 @@ _NO_IDENTIFIER: Final = (
     "no usable identifier (Octave needs an email, a LinkedIn profile, or a first name "
     "with a company name or domain)"
 )
+
+#: What a row must identify for an endpoint: a ``person`` (email, LinkedIn profile, or first
+#: name with company), a ``company`` (domain or name), a ``domain``, or a ``contact`` (either).
+Needs = Literal["person", "company", "domain", "contact"]
+_NO_COMPANY: Final = "no company to look up (a company domain or name is needed)"
+_NO_DOMAIN: Final = "no company domain (the prospector searches a company's domain)"
+_COLUMN_HINT: Final[dict[str, tuple[str, str]]] = {
+    "person": (
+        "an email, a LinkedIn profile, or a first name with a company name or domain",
+        "Email",
+    ),
+    "company": ("a company domain or a company name", "Domain"),
+    "domain": ("a company domain", "Domain"),
+    "contact": ("a person (email, LinkedIn profile) or a company (domain, name)", "Email"),
+}
 
 
 @dataclass
@@ -88,12 +104,20 @@ def _static_parts(static: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return before, after
 
 
-def _can_identify(fields: Mapping[str, Hashable]) -> bool:
-    return (
+def _can_identify(fields: Mapping[str, Hashable], needs: Needs = "person") -> bool:
+    person = (
         "email" in fields
         or "linkedInProfile" in fields
         or ("firstName" in fields and ("companyName" in fields or "companyDomain" in fields))
     )
+    company = "companyDomain" in fields or "companyName" in fields
+    if needs == "person":
+        return person
+    if needs == "company":
+        return company
+    if needs == "domain":
+        return "companyDomain" in fields
+    return person or company
 
 
 def _linkedin_problem(text: str) -> str:
@@ -146,6 +170,7 @@ def _identifier_reasons(
     n: int,
     reasons: dict[int, list[str]],
     bad_emails: Mapping[int, str],
+    needs: Needs = "person",
 ) -> None:
     """Note every row nobody can identify, naming a dropped email if it had one."""
     missing: list[str | None] = [None] * n
@@ -156,6 +181,15 @@ def _identifier_reasons(
     domain = values.get("companyDomain", missing)
     rows = zip(emails, linkedin, first, company, domain, strict=True)
     for i, (email, profile, name, org, site) in enumerate(rows):
+        if needs == "domain":
+            if not site:
+                reasons.setdefault(i, [])[:0] = [_NO_DOMAIN]
+            continue
+        if needs in ("company", "contact") and (org or site):
+            continue
+        if needs == "company":
+            reasons.setdefault(i, [])[:0] = [_NO_COMPANY]
+            continue
         if email or profile or (name and (org or site)):
             continue  # an unusable email does not matter when another identifier works
         detail = [bad_emails[i]] if i in bad_emails else []
@@ -196,6 +230,7 @@ def build_requests(
     context: Mapping[str, Spec],
     instructions: Mapping[str, Spec],
     static: Mapping[str, Any],
+    needs: Needs = "person",
 ) -> Requests:
     """Build the request body of every row, or the reason it cannot be sent.
 
@@ -207,6 +242,8 @@ def build_requests(
         static: Run-wide request keys (``agentOId`` or ``experimentOId``, ``outputFormat``,
             ``lang``, ``playbookSelectionContext``, ``customContext``,
             ``includeFullAnnotation``) copied into every body; None values are left out.
+        needs: What a row must identify to be sent (:data:`Needs`); the others are
+            ``invalid`` with the reason.
 
     Returns:
         :class:`Requests`, positional: one entry per row (payload, invalid reason, note
@@ -236,11 +273,13 @@ def build_requests(
     positions: dict[str, int] = {}
     for field, label in fields.items():
         positions[check_field_name(field)] = finder.locate(label, what=f"fields[{field!r}]")
-    if n and not _can_identify(positions):
+    if n and not _can_identify(positions, needs):
+        what, example = _COLUMN_HINT[needs]
+        field = "companyDomain" if example == "Domain" else "email"
         raise ColumnError(
-            f"no column can identify a contact: Octave needs an email, a LinkedIn profile, or "
-            f"a first name with a company name or domain; {finder.nearest('Email')}; name "
-            "yours with fields={'email': ...}"
+            f"no column can identify a {'contact' if needs == 'person' else needs}: this "
+            f"needs {what}; {finder.nearest(example)}; name yours with "
+            f"fields={{{field!r}: ...}}"
         )
     compiled = {
         argument: _compile_steps(specs, argument, frame, finder)
@@ -259,7 +298,7 @@ def build_requests(
             _too_long(values[field], f"field {field} (column {label!r})", reasons)
     notes: dict[int, list[str]] = {}
     bad_emails = _drop_bad_values(values, raw, labels, notes)
-    _identifier_reasons(values, n, reasons, bad_emails)
+    _identifier_reasons(values, n, reasons, bad_emails, needs)
     runtime: dict[str, list[tuple[str, list[str | None]]]] = {}
     for argument, specs in compiled.items():
         runtime[argument] = []

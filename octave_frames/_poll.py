@@ -102,6 +102,7 @@ class Poller:
         done: Callable[[str, Outcome], None],
     ) -> None:
         self._session = session
+        self._read = endpoint.read or read_result
         self._limiter = limiter
         self._clock = clock
         self._ledger = ledger
@@ -201,7 +202,7 @@ class Poller:
         if self._ledger is None:
             return
         for run_id, body in self._ledger.callbacks(list(self._jobs)).items():
-            if (outcome := read_result(body, run_id)) is not None:
+            if (outcome := self._read(body, run_id)) is not None:
                 self._end(run_id, outcome)
 
     async def _check_due(self) -> None:
@@ -238,7 +239,7 @@ class Poller:
                 job.next_check = self._clock.now() + self._jitter(self._poll)
                 return
         job.failures = 0
-        outcome = read_result(document, job.run_id)
+        outcome = self._read(document, job.run_id)
         if outcome is None:
             job.next_check = self._clock.now() + self._jitter(self._poll)
             return

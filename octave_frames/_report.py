@@ -15,7 +15,7 @@ from datetime import datetime
 
 import pandas as pd
 
-__all__ = ["RunReport", "remember", "report_for"]
+__all__ = ["RunReport", "remember", "report_for", "reports_for"]
 
 
 @dataclass
@@ -44,6 +44,8 @@ class RunReport:
             its template, ``rate`` -> ``1.0/s`` ...), for the Run sheet and summaries.
         field_reasons: Request field -> why its column was taken.
         people: People who get more than one sequence, one readable line each.
+        step: The step the run was (its run columns' stem: ``octave`` for the Sequence
+            Agent, ``enrich_person`` ...).
 
     """
 
@@ -64,18 +66,41 @@ class RunReport:
     settings: dict[str, str] = field(default_factory=dict)
     field_reasons: dict[str, str] = field(default_factory=dict)
     people: list[str] = field(default_factory=list)
+    step: str = "octave"
 
 
-_REPORTS: dict[int, RunReport] = {}
+_REPORTS: dict[int, dict[str, RunReport]] = {}
 
 
-def remember(frame: pd.DataFrame, report: RunReport) -> None:
-    """Attach ``report`` to ``frame`` for as long as the frame lives."""
+def remember(
+    frame: pd.DataFrame, report: RunReport, *, earlier: pd.DataFrame | None = None
+) -> None:
+    """Attach ``report`` to ``frame`` for as long as the frame lives.
+
+    Args:
+        frame: The frame the run returned.
+        report: What the run did.
+        earlier: The frame the run was given: the reports of its steps stay with
+            ``frame`` too (a chain ``enrich_person(...).octave.sequence(...)`` keeps both).
+
+    """
     key = id(frame)
-    _REPORTS[key] = report
-    weakref.finalize(frame, _REPORTS.pop, key, None)
+    steps = dict(_REPORTS.get(id(earlier), {})) if earlier is not None else {}
+    steps.pop(report.step, None)
+    steps[report.step] = report
+    if key not in _REPORTS:
+        weakref.finalize(frame, _REPORTS.pop, key, None)
+    _REPORTS[key] = steps
 
 
-def report_for(frame: pd.DataFrame) -> RunReport | None:
-    """The report of the run that returned ``frame``, or None for any other frame."""
-    return _REPORTS.get(id(frame))
+def reports_for(frame: pd.DataFrame) -> dict[str, RunReport]:
+    """The reports of every step that produced ``frame``, in run order, by step."""
+    return dict(_REPORTS.get(id(frame), {}))
+
+
+def report_for(frame: pd.DataFrame, step: str | None = None) -> RunReport | None:
+    """The report of step ``step`` (default: the last step run) of ``frame``, or None."""
+    steps = _REPORTS.get(id(frame), {})
+    if step is not None:
+        return steps.get(step)
+    return next(reversed(steps.values()), None)

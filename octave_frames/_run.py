@@ -27,8 +27,10 @@ import anyio
 import numpy as np
 import pandas as pd
 
+from ._agents import fan_out, other_outputs
 from ._arguments import check_arguments
 from ._constants import DRY_RUN_CACHED, DRY_RUN_WOULD_CALL, NOOP_CALLBACK_URL
+from ._detect import FieldDetection
 from ._endpoints import Endpoint
 from ._engine import INTERRUPTED, Engine, EngineOptions
 from ._exceptions import (
@@ -45,9 +47,10 @@ from ._mapping import build_requests, normalize_steps
 from ._options import WAIT_ARGS, Options, parse_options
 from ._people import describe, find_people, representatives
 from ._report import RunReport, remember
-from ._results import RUN_ID_COLUMN, is_output_column, merge_results
+from ._results import merge_results
 from ._retry import RetryPolicy
 from ._status import DONE, Outcome, Status
+from ._steps import merge_step_results
 
 if TYPE_CHECKING:
     from ._client import Session
@@ -76,16 +79,27 @@ class Plan:
     known: dict[str, tuple[str, float | None]] = field(default_factory=dict)
 
 
-def _split_previous(frame: pd.DataFrame, prefix: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Separate result columns of an earlier run (e.g. read back from Excel) from the input.
+def _split_previous(
+    frame: pd.DataFrame, endpoint: Endpoint, prefix: str
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Separate this step's columns of an earlier run (e.g. read back from Excel) from the input.
+
+    Other steps' columns (an ``enrich_person`` before a ``sequence``) are input like any other.
 
     Raises:
         ColumnError: The frame has no results but columns named like the output, which
             the result would then hold twice.
+        ArgumentError: The frame is a prospector's output (one row per person), given to
+            the prospector again.
 
     """
-    mask = np.array([is_output_column(c, prefix=prefix) for c in frame.columns], dtype=bool)
-    if f"{prefix}octave_status" not in frame.columns:
+    mask = np.array([endpoint.is_output(c, prefix) for c in frame.columns], dtype=bool)
+    if endpoint.fan_out and endpoint.column("status", prefix) in frame.columns:
+        raise ArgumentError(
+            f"this frame is {endpoint.name}'s output (one row per person found); run "
+            f"{endpoint.name} again on the companies frame to resume: answers come from the cache"
+        )
+    if endpoint.column("status", prefix) not in frame.columns:
         if mask.any():
             clash = ", ".join(repr(c) for c in frame.columns[mask][:5])
             raise ColumnError(
@@ -100,7 +114,7 @@ def _split_previous(frame: pd.DataFrame, prefix: str) -> tuple[pd.DataFrame, pd.
 def _keep_mask(previous: pd.DataFrame | None, n: int, opts: Options) -> np.ndarray[Any, Any]:
     if previous is None or opts.rerun == "all":
         return np.zeros(n, dtype=bool)
-    status = previous[f"{opts.prefix}octave_status"].astype("string")
+    status = previous[opts.endpoint.column("status", opts.prefix)].astype("string")
     done = status.isin(list(DONE)) if opts.rerun == "failed" else status.notna()
     return done.fillna(False).to_numpy(dtype=bool)
 
@@ -109,34 +123,41 @@ def make_plan(frame: pd.DataFrame, opts: Options, base_url: str) -> Plan:
     """Check the frame against the arguments and decide which calls a run needs."""
     if not isinstance(frame, pd.DataFrame):
         raise ArgumentError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-    base, previous = _split_previous(frame, opts.prefix)
-    detection = detect_fields(base, opts.fields)
+    endpoint = opts.endpoint
+    base, previous = _split_previous(frame, endpoint, opts.prefix)
+    detection = _detect(base, opts)
     fields = detection.columns
-    opts.endpoint.check_context(opts.context)
+    endpoint.check_context(opts.context)
     context = normalize_steps(opts.context, argument="context")
     instructions = normalize_steps(opts.instructions, argument="instructions")
     requests = build_requests(
-        base, fields=fields, context=context, instructions=instructions, static=opts.static
+        base,
+        fields=fields,
+        context=context,
+        instructions=instructions,
+        static=opts.static,
+        needs=endpoint.needs,
     )
     keep = _keep_mask(previous, len(frame), opts)
+    static = opts.static
     report = RunReport(
-        agent=opts.static.get("agentOId"),
+        agent=static.get("agentOId") or static.get("workflowOId"),
         experiment=opts.static.get("experimentOId"),
         started_at=datetime.now(UTC),
         fields={f: str(c) for f, c in fields.items()},
         field_reasons=dict(detection.reasons),
         dry_run=opts.dry_run,
         settings=opts.settings(),
+        step=endpoint.stem,
     )
     payloads, notes = _one_per_person(requests.payloads, requests.notes, frame.index, opts, report)
     if previous is not None:
-        kept = previous[f"{opts.prefix}octave_status"].astype("string")[keep]
+        kept = previous[endpoint.column("status", opts.prefix)].astype("string")[keep]
         for status, count in kept.value_counts().items():
             report.skipped[f"already {status} (rerun={opts.rerun!r})"] += int(count)
     keys: list[str | None] = []
     jobs: dict[str, dict[str, Any]] = {}
-    endpoint = opts.endpoint
-    run_ids = _previous_run_ids(previous, opts.prefix)
+    run_ids = _previous_run_ids(previous, endpoint.column("run_id", opts.prefix))
     known: dict[str, tuple[str, float | None]] = {}
     invalid = list(requests.invalid)
     for i, row in enumerate(payloads):
@@ -163,11 +184,44 @@ def make_plan(frame: pd.DataFrame, opts: Options, base_url: str) -> Plan:
     return plan
 
 
-def _previous_run_ids(previous: pd.DataFrame | None, prefix: str) -> list[str | None] | None:
+def _detect(base: pd.DataFrame, opts: Options) -> FieldDetection:
+    """Find the columns of the fields this endpoint takes, passing over other steps' outputs.
+
+    Raises:
+        ArgumentError: ``fields`` names a field the endpoint does not take.
+
+    """
+    endpoint = opts.endpoint
+    given = dict(opts.fields or {})
+    wrong = [f for f, c in given.items() if c is not None and f not in endpoint.takes]
+    if wrong:
+        raise ArgumentError(
+            f"fields={{{wrong[0]!r}: ...}}: {endpoint.label} does not take {wrong[0]}; it "
+            f"takes {', '.join(endpoint.takes)}"
+        )
+    named = set(given.values())
+    passed = [
+        i
+        for i in other_outputs(list(base.columns), endpoint, opts.prefix)
+        if base.columns[i] not in named
+    ]
+    shown = base.iloc[:, np.setdiff1d(np.arange(base.shape[1]), passed)] if passed else base
+    found = detect_fields(shown, given or None)
+    keep = {f: c for f, c in found.columns.items() if f in endpoint.takes}
+    if len(keep) == len(found.columns):
+        return found
+    return FieldDetection(
+        keep,
+        {f: r for f, r in found.reasons.items() if f in keep},
+        found.passed_over,
+    )
+
+
+def _previous_run_ids(previous: pd.DataFrame | None, name: str) -> list[str | None] | None:
     """Run ids a frame already carries (returned by submit, or read back from Excel)."""
-    if previous is None or f"{prefix}{RUN_ID_COLUMN}" not in previous.columns:
+    if previous is None or name not in previous.columns:
         return None
-    ids = previous[f"{prefix}{RUN_ID_COLUMN}"].astype("string")
+    ids = previous[name].astype("string")
     return [None if pd.isna(v) else str(v) for v in ids]
 
 
@@ -264,7 +318,8 @@ def _assemble(frame: pd.DataFrame, plan: Plan, opts: Options) -> pd.DataFrame:
         errors.append(outcome.error)
         bodies.append(outcome.body)
         run_ids.append(outcome.run_id or plan.known.get(key, (None, None))[0])
-    results = opts.endpoint.columns(
+    endpoint = opts.endpoint
+    results = endpoint.columns(
         statuses,
         errors,
         bodies,
@@ -274,13 +329,18 @@ def _assemble(frame: pd.DataFrame, plan: Plan, opts: Options) -> pd.DataFrame:
         raw=opts.raw,
     )
     if plan.previous is not None:
-        results = merge_results(plan.previous, results, plan.keep, prefix=opts.prefix)
+        merge = merge_results if endpoint.stem == "octave" else merge_step_results
+        results = merge(plan.previous, results, plan.keep, prefix=opts.prefix)
     if opts.dry_run:
-        results[f"{opts.prefix}octave_payload"] = pd.array(
+        results[endpoint.column("payload", opts.prefix)] = pd.array(
             [json.dumps(p, ensure_ascii=False) if p is not None else None for p in plan.payloads],
             dtype="string",
         )
-    out = pd.concat([plan.base.reset_index(drop=True), results], axis=1)
+    base = plan.base.reset_index(drop=True)
+    if endpoint.fan_out:
+        base, results = fan_out(base, results, bodies, frame.index, prefix=opts.prefix)
+        return pd.concat([base, results], axis=1)
+    out = pd.concat([base, results], axis=1)
     out.index = frame.index
     return out
 
@@ -332,7 +392,14 @@ async def arun(
         wait, wait_timeout = waiting["wait"], waiting["timeout"] if waiting["wait"] else None
         kwargs = {k: v for k, v in kwargs.items() if k not in waiting}
         args = [arg for arg in (args or ()) if arg not in WAIT_ARGS] or None
+    if "sync" not in endpoint.modes:
+        fixed.setdefault("mode", endpoint.modes[0])
     opts = parse_options(kwargs, endpoint, args, **fixed)
+    if opts.mode not in endpoint.modes:
+        raise ArgumentError(
+            f"mode={opts.mode!r}: {endpoint.label} runs only as "
+            f"{' or '.join(endpoint.modes)}; leave mode out"
+        )
     client = opts.client
     plan = make_plan(frame, opts, client.base_url)
     ledger = Ledger(opts.cache) if opts.cache is not None else None
@@ -367,11 +434,11 @@ async def arun(
     out = _assemble(frame, plan, opts)
     report = plan.report
     report.finished_at = datetime.now(UTC)
-    for reason in out[f"{opts.prefix}octave_error"].dropna():
+    for reason in out[endpoint.column("error", opts.prefix)].dropna():
         report.error_counts[str(reason)] += 1
-    remember(out, report)
+    remember(out, report, earlier=frame)
     if opts.errors == "raise" and not opts.dry_run:
-        counts = out[f"{opts.prefix}octave_status"].value_counts().to_dict()
+        counts = out[endpoint.column("status", opts.prefix)].value_counts().to_dict()
         bad = {s: int(c) for s, c in counts.items() if s not in DONE}
         if bad:
             where = f" in {opts.cache}" if opts.cache else ""
