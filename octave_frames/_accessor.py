@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Callable
-from typing import Any, Literal
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -17,6 +17,9 @@ from . import _calls
 from ._longform import emails_long
 from ._report import report_for
 from ._summary import Summary, summarize
+
+if TYPE_CHECKING:
+    from .io._sequencers import SequencerFormat
 
 __all__ = ["OctaveAccessor"]
 
@@ -84,9 +87,20 @@ class OctaveAccessor:
         path: str | os.PathLike[str],
         *,
         layout: Literal["long", "wide"] = "long",
+        format: SequencerFormat | None = None,
+        only: Literal["approved", "ok"] | None = None,
         prefix: str = "",
+        approved: Hashable | None = None,
     ) -> None:
-        """CSV for sequencer imports (one row per email step by default), injection-safe."""
+        """CSV for sequencer imports (one row per email step, or ``format=`` a sequencer's)."""
         from .io import to_csv
 
-        to_csv(self._frame, path, layout=layout, prefix=prefix)
+        to_csv(
+            self._frame,
+            path,
+            layout=layout,
+            format=format,
+            only=only,
+            prefix=prefix,
+            approved=approved,
+        )

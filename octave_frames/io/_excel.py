@@ -16,6 +16,7 @@ from octave_frames._constants import SHEET_CONTACTS, SHEET_EMAILS, SHEET_METADAT
 from octave_frames._exceptions import ArgumentError
 from octave_frames._report import RunReport, remember, report_for
 from octave_frames._summary import summarize
+from octave_frames.io._approval import Only, select_rows
 from octave_frames.io._identity import long_with_contact
 from octave_frames.io._layout import contacts_layout
 from octave_frames.io._read import Engine, open_book
@@ -188,6 +189,8 @@ def to_excel(
     prefix: str = "",
     report: RunReport | None = None,
     sheet_names: Mapping[str, str | None] | None = None,
+    only: Only | None = None,
+    approved: Hashable | None = None,
 ) -> None:
     """Write a result frame as a workbook an ops team can work in.
 
@@ -217,10 +220,15 @@ def to_excel(
         report: Facts of the run for the Run sheet; looked up for ``frame`` when omitted.
         sheet_names: Override sheet names: ``{"contacts": ..., "emails": ..., "run": ...}``;
             None leaves the Emails or Run sheet out.
+        only: ``"approved"`` (rows with status ``ok`` marked in the approval column) or
+            ``"ok"`` (rows with status ``ok``): the rows to write; None writes them all.
+        approved: The approval column's label, when its header is not one of the usual.
 
     Raises:
         ArgumentError: Not a DataFrame, not an ``.xlsx``/``.xlsm`` path, bad sheet names,
-            or an existing file that is not a workbook.
+            an existing file that is not a workbook, or an ``only=`` that cannot be met
+            (as in :func:`~octave_frames.io.to_csv`).
+        ColumnError: ``approved`` names no column.
 
     Example:
         >>> to_excel(out, "contacts_with_emails.xlsx")
@@ -236,6 +244,7 @@ def to_excel(
         raise FileNotFoundError(f"no such folder: {path.parent}")
     if report is None:
         report = report_for(frame)
+    frame = select_rows(frame, only, prefix=prefix, approved=approved)  # the report stays
     replace = [name for name in names.values() if name is not None] + [SHEET_METADATA]
     # Imported here: ``import octave_frames`` must not pay for openpyxl.
     from openpyxl.utils.exceptions import InvalidFileException
