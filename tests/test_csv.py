@@ -114,3 +114,28 @@ def test_default_layout_is_long_and_the_layouts_are_listed(
     to_csv(result, plain)
     to_csv(result, long, layout="long")
     assert plain.read_bytes() == long.read_bytes()
+
+
+def test_only_keeps_ok_or_approved_rows_in_both_layouts(
+    result: pd.DataFrame, tmp_path: Path
+) -> None:
+    """only='ok' and only='approved' filter the long and the wide layout alike."""
+    result["octave_status"] = pd.array(["ok", "failed"], dtype="string")
+    result["Approved"] = ["yes", "yes"]
+    long, wide = tmp_path / "long.csv", tmp_path / "wide.csv"
+    to_csv(result, long, only="ok")
+    assert [row[0] for row in _rows(long)[1:]] == ["0", "0"]  # contact 0, its two steps
+    to_csv(result, wide, layout="wide", only="approved")
+    rows = _rows(wide)
+    assert len(rows) == 2 and rows[1][rows[0].index("Approved")] == "yes"
+    result["Approved"] = ["no", "yes"]
+    to_csv(result, wide, layout="wide", only="approved")
+    assert len(_rows(wide)) == 1  # the approved row failed: only the header is left
+
+
+def test_plain_layouts_keep_the_quote_on_phone_like_text(tmp_path: Path) -> None:
+    """Only a sequencer's phone column is spared the quote; the plain layouts keep the rule."""
+    frame = pd.DataFrame({"Phone": pd.array(["+1 415 555 0100"], dtype="string")})
+    path = tmp_path / "wide.csv"
+    to_csv(frame, path, layout="wide")
+    assert _rows(path)[1] == ["'+1 415 555 0100"]

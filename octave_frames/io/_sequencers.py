@@ -397,7 +397,7 @@ SEQUENCERS: Final[Mapping[str, Sequencer]] = {
         ),
         Sequencer(
             key="merge-fields",
-            title="Any sequencer (merge fields every preset accepts)",
+            title="Any sequencer: merge fields every preset accepts",
             standard=_PLAIN,
             naming="flat",
             name_rule=r"[a-z][a-z0-9]*",
