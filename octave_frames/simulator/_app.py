@@ -8,6 +8,7 @@ becomes one sync endpoint; the async agent endpoint runs whichever agent its bod
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any, Literal
 import anyio
 
 from .._asgi import lifespan
+from .._exceptions import ArgumentError
 from ._agents import (
     AGENTS,
     ASYNC_AGENT,
@@ -50,6 +52,7 @@ from ._paths import (
     ASYNC_STATUS_PATH,
     COUNTERS_PATH,
     HEADLESS_PATH,
+    LIMITS_PATH,
     RESET_PATH,
     VALIDATE_PATH,
     WORKFLOW_RUN_PATH,
@@ -61,6 +64,8 @@ from ._workflows import is_unknown_workflow, workflow_output, workflow_problem
 __all__ = ["ENDPOINTS", "App", "Endpoint"]
 
 _NOT_JSON = object()
+# What POST /_simulator/limits may change.
+_LIMITS = ("rate", "burst", "max_in_flight")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +152,7 @@ class App:
         if scope["type"] != "http":
             return
         path = scope["path"].rstrip("/")
-        if path in (COUNTERS_PATH, RESET_PATH):
+        if path in (COUNTERS_PATH, RESET_PATH, LIMITS_PATH):
             await self._own(scope, receive, send)
             return
         endpoint = ENDPOINTS.get(path) if scope["method"] == "POST" else None
@@ -183,11 +188,24 @@ class App:
         elif request.path == RESET_PATH and request.method == "POST":
             self.reset()
             reply = Reply(200, {"reset": True})
+        elif request.path == LIMITS_PATH and request.method == "POST":
+            reply = self._set_limits(_json(request.body))
         else:
             reply = error(
                 405, "simulator", f"Method {request.method} not allowed on {request.path}"
             )
         await send_reply(send, reply)
+
+    def _set_limits(self, body: object) -> Reply:
+        """Change the rate limit, burst or in-flight cap from now on (a limit that moves)."""
+        if not isinstance(body, dict) or not set(body) <= set(_LIMITS):
+            return error(400, "simulator", f"POST a JSON object with some of {_LIMITS}")
+        try:
+            config = dataclasses.replace(self._state.config, **body)
+        except (ArgumentError, TypeError) as exc:
+            return error(400, "simulator", str(exc))
+        self._state.config = config
+        return Reply(200, {name: getattr(config, name) for name in _LIMITS})
 
     def reset(self) -> None:
         """Forget all state and stop pending callbacks."""

@@ -21,6 +21,7 @@ __all__ = [
     "ASYNC_STATUS_PATH",
     "COUNTERS_PATH",
     "HEADLESS_PATH",
+    "LIMITS_PATH",
     "RESET_PATH",
     "SEQUENCE_PATH",
     "VALIDATE_PATH",
@@ -31,3 +32,5 @@ __all__ = [
 #: The simulator's own routes: no auth, never billed, not counted as API requests.
 COUNTERS_PATH: Final = "/_simulator/counters"
 RESET_PATH: Final = "/_simulator/reset"
+#: POST ``{"rate": 100}`` (also ``burst``, ``max_in_flight``) changes the limits mid-run.
+LIMITS_PATH: Final = "/_simulator/limits"
