@@ -139,7 +139,9 @@ RUN_ARGS: Final[tuple[Arg, ...]] = (
         "rate",
         "float | str",
         DEFAULT_RATE,
-        "Requests per second at most, or ``'60/min'``, ``'2/s'``, ``'3600/hour'``.",
+        "Requests per second at most, or ``'60/min'``, ``'2/s'``, ``'3600/hour'``; "
+        "``'auto'`` finds the server's limit from its 429s (starts at 2/s, settles "
+        "just under the limit, follows it when it changes).",
         check_rate,
         Flag(metavar="RATE"),
     ),

@@ -12,11 +12,14 @@ stalled loop that would otherwise release overdue waiters as a burst) wakes a wa
 a second time, and then it sleeps until its new slot, which is its own: waiters never
 share a wake-up time, so they never wake as a herd to find the grant taken.
 
-``rate="auto"`` (:class:`AutoRate`) learns a limit the client is not told: it starts
-slowly, doubles its pace while the pace is what holds the run back, and on a 429
-pauses (the server's ``Retry-After``), steps back to 90% of the pace the server had
-been seeing, and probes upward again CUBIC-style: quickly back to just below the pace
-that drew the 429, slowly across it, then faster and faster, so a raised limit is found.
+``rate="auto"`` (:class:`AutoRate`) learns a limit the client is not told. It starts
+at 2/s and doubles its pace every half second that the pace holds the run back, until
+the first 429; from then on every 429 takes 5% off the pace, and every grant the pace
+held back adds a little to it, more the longer no call was refused. So the pace settles
+where the server starts refusing (a 429 for about every 200 calls), and climbs to a
+raised limit within seconds. A refused call waits its own ``Retry-After``; everyone
+pauses only when 429s come three in a row with no answer between them (a server that
+refuses everything until its window resets).
 
 The state is a handful of floats behind a :class:`threading.Lock`, held only for
 arithmetic and never across an ``await``; sleeping happens on each caller's own
@@ -64,16 +67,21 @@ _RATE_FORMS: Final = (
 _SLOWEST_RATE: Final = 1 / 60
 _RECOVERY: Final = 1.05
 
-# rate="auto": the first pace, how fast it doubles before the first 429 (seconds of
-# sending held back by the pace), the share of the pace the server saw that a 429
-# steps back to, and the seconds of such sending the probe takes to return to that
-# pace. Tuned against the simulator (tests/test_ratelimit.py, python -m benchmarks):
-# against a 50/s limit, 92-96% of it with under 1% of calls answered 429.
+# rate="auto": the first pace; how fast it doubles before the first 429 (seconds of
+# sending held back by the pace); the share of the pace one 429 takes off; after that,
+# the growth per grant held back by the pace, (1 + (n/_AUTO_HASTEN)**2) times that
+# after n such grants without a 429; the 429s in a row, with no answer between them,
+# that pause everyone. 429s are then about _AUTO_GROWTH / _AUTO_STEP of the calls.
 _AUTO_START: Final = 2.0
 _AUTO_DOUBLING: Final = 0.5
-_AUTO_BACKOFF: Final = 0.9
-_AUTO_RETURN: Final = 4.0
+_AUTO_STEP: Final = 0.05
+_AUTO_GROWTH: Final = 0.0003
+_AUTO_HASTEN: Final = 150
+_AUTO_STREAK: Final = 3
 _AUTO_FASTEST: Final = 10_000.0
+# A pace this much faster than the one waiters were spaced at moves them earlier: each
+# such change wakes every waiter once, so small steps (recovery, probing) do not.
+_PULL_FORWARD: Final = 0.8
 
 
 class AutoRate(float):
@@ -152,13 +160,18 @@ def parse_rate(rate: float | str) -> float:
 
 
 class _Ticket:
-    """One caller's reserved slot, and the pace in force when it was reserved."""
+    """One caller's slot, the pace it was spaced at, and how to wake it early."""
 
-    __slots__ = ("interval", "slot")
+    __slots__ = ("interval", "scope", "slot", "thread")
 
     def __init__(self, slot: float, interval: float) -> None:
         self.slot = slot
         self.interval = interval
+        # Set while its caller sleeps: a much faster pace cancels it to move the slot
+        # earlier. Only from the caller's own thread, as cancel scopes are not
+        # thread-safe; a waiter in another thread keeps its slot, never later than given.
+        self.scope: anyio.CancelScope | None = None
+        self.thread = threading.get_ident()
 
 
 def _slot_of(ticket: _Ticket) -> float:
@@ -208,11 +221,12 @@ class RateLimiter:
         self._granted_tat = -math.inf
         self._pending: list[_Ticket] = []  # reserved, not yet granted; by slot
         self._holes: list[float] = []  # future slots given back by cancelled waiters
-        # rate="auto": the pace the server saw at the last 429 (None: none yet), and
-        # the seconds of held-back sending since it.
+        # rate="auto": before the first 429; grants held back by the pace since the
+        # last 429; 429s since the last answer.
         self._auto = False
-        self._peak: float | None = None
-        self._probing = 0.0
+        self._slow_start = True
+        self._probing = 0
+        self._refused = 0
         self._seen_interval: float | None = None  # pace of the latest grant's reservation
         if isinstance(per_second, AutoRate):
             self._go_auto()
@@ -268,7 +282,9 @@ class RateLimiter:
                     delay = self._grant_or_wait(ticket, slept)
                 if delay is None:
                     break
-                await self._clock.sleep(delay)
+                with anyio.CancelScope() as ticket.scope:
+                    await self._clock.sleep(delay)
+                ticket.scope = None
                 slept = True
         except BaseException:
             with self._lock:
@@ -328,36 +344,49 @@ class RateLimiter:
             self.set_rate(per_second)
 
     def throttled(self, delay: float) -> None:
-        """Answer a 429: pause every caller for ``delay``, and slow the pace.
+        """Answer a 429: slow the pace, and pause every caller for ``delay`` if need be.
 
-        The other calls sent at the old pace come back 429 during the pause the first
-        one started; only a 429 after that pause shows the pace is still too fast. A
-        fixed rate halves, never below one call a minute (or the ceiling, if that is
-        slower); ``rate="auto"`` steps back to 90% of the pace the server was seeing.
+        A fixed rate halves and everyone pauses for ``delay``; the other calls sent at
+        the old pace come back 429 during that pause, and only a 429 after it shows the
+        pace is still too fast. The pace never drops below one call a minute (or the
+        ceiling, if that is slower).
+
+        ``rate="auto"`` trims the pace by 5% per 429 instead, so it settles where the
+        server starts refusing, and lets the refused call alone wait ``delay`` (its
+        ``Retry-After``); only a third 429 in a row with no answer between them (a
+        server refusing everything until a window resets) pauses everyone.
         """
         with self._lock:
-            if self._clock.now() >= self._cool_until:
-                if self._auto:
-                    self._back_off()
-                else:
-                    slowest = min(self._ceiling, _SLOWEST_RATE)
-                    self._set_interval(1.0 / max(self.rate / 2, slowest))
-        self.cool_down(delay)
+            if self._clock.now() < self._cool_until:
+                pause = True
+            elif self._auto:
+                self._refused += 1
+                pause = self._refused >= _AUTO_STREAK
+                self._back_off()
+            else:
+                pause = True
+                slowest = min(self._ceiling, _SLOWEST_RATE)
+                self._set_interval(1.0 / max(self.rate / 2, slowest))
+        if pause:
+            self.cool_down(delay)
 
     def answered(self) -> None:
         """Count one answer: a slowed fixed pace recovers 5% towards the ceiling.
 
         Under ``rate="auto"`` the pace grows by itself while it holds the run back.
         """
-        if not self._auto and self.rate < self._ceiling:
+        if self._auto:
+            self._refused = 0
+        elif self.rate < self._ceiling:
             self.set_rate(min(self._ceiling, self.rate * _RECOVERY))
 
     def set_rate(self, rate: float | str) -> None:
         """Change the rate from now on.
 
-        A slower rate also re-spaces callers already waiting; a faster one applies to
-        reservations made after the change (a waiter cannot be woken early, so waiting
-        callers keep their slots, which are never later than promised).
+        A slower rate also re-spaces callers already waiting. A faster one applies to
+        reservations made after the change, and once it is at least 25% faster than the
+        pace the waiting callers were spaced at, it moves them earlier too (those waiting
+        in this thread: a waiter in another thread keeps its slot, never later than given).
 
         Raises:
             ArgumentError: Unusable ``rate``.
@@ -418,8 +447,24 @@ class RateLimiter:
         self._holes.clear()
         for ticket in self._pending[start:]:
             ticket.slot = max(slot, ticket.slot)
+            ticket.interval = self._interval
             slot = ticket.slot + self._interval
         self._next = max(self._next, slot)
+
+    def _pull_forward(self) -> None:
+        """Re-space the waiters of this thread earlier at the current, faster pace."""
+        here = threading.get_ident()
+        slot = max(self._clock.now(), self._granted_tat, self._cool_until)
+        for ticket in self._pending:
+            # A waiter left where it is (another thread's) bounds those behind it, so
+            # the order stays first come, first served.
+            if ticket.thread == here and slot < ticket.slot:
+                ticket.slot = slot
+                ticket.interval = self._interval
+                if ticket.scope is not None:
+                    ticket.scope.cancel()
+            slot = ticket.slot + self._interval
+        self._next = slot
 
     def _set_interval(self, interval: float) -> None:
         slower_by = interval - self._interval
@@ -428,13 +473,15 @@ class RateLimiter:
         self._holes.clear()
         if not self._pending:
             self._next += slower_by
-        elif slower_by <= 0:
+        elif slower_by > 0:
+            self._next = -math.inf
+            self._respace(0, self._pending[0].slot + slower_by)
+        elif interval <= _PULL_FORWARD * self._pending[0].interval:
+            self._pull_forward()
+        else:
             # Waiters keep their slots (already at least this far apart); newcomers
             # follow the last of them at the new pace.
             self._next = self._pending[-1].slot + interval
-        else:
-            self._next = -math.inf
-            self._respace(0, self._pending[0].slot + slower_by)
 
     def _release(self, ticket: _Ticket) -> None:
         if ticket not in self._pending:  # already granted
@@ -459,37 +506,33 @@ class RateLimiter:
     def _go_auto(self) -> None:
         self._auto = True
         self._ceiling = _AUTO_FASTEST
-        self._peak = None
-        self._probing = 0.0
+        self._slow_start = True
+        self._probing = 0
+        self._refused = 0
 
     def _grow(self, interval: float) -> None:
         """One grant held back by the pace: raise the pace for later reservations."""
-        self._probing += interval
-        if self._peak is None:
-            target = self.rate * 2.0 ** (interval / _AUTO_DOUBLING)
+        self._probing += 1
+        if self._slow_start:
+            factor = 2.0 ** (interval / _AUTO_DOUBLING)
         else:
-            # CUBIC: from 90% of the peak back to it in _AUTO_RETURN s, flat near it,
-            # then ever steeper beyond it, in case the limit has risen.
-            x = self._probing / _AUTO_RETURN - 1.0
-            target = self._peak * (1.0 + (1.0 - _AUTO_BACKOFF) * x**3)
-        # Waiters reserved at older paces are still queued: the server sees the pace
+            # Slowly near the limit just found, ever faster the longer no call is refused,
+            # in case the limit has risen. Per grant, not per second: 429s then stay the
+            # same share of the calls (growth / step) whatever the limit.
+            factor = 1.0 + _AUTO_GROWTH * (1.0 + (self._probing / _AUTO_HASTEN) ** 2)
+        # Waiters reserved at older paces may still be queued: the server sees the pace
         # of the grants (1/interval), so never run more than twice ahead of that.
-        target = min(target, 2.0 / interval, self._ceiling)
+        target = min(self.rate * factor, 2.0 / interval, self._ceiling)
         if target > self.rate:
             self._set_interval(1.0 / target)
 
     def _back_off(self) -> None:
-        """A 429 (the first of a pause): step back from the pace the server saw."""
+        """A 429: step back from the pace the server was seeing."""
         seen = 1.0 / self._seen_interval if self._seen_interval else self.rate
-        seen = min(seen, self.rate * 2.0)
-        if self._peak is not None and seen < self._peak:
-            # Lower than last time: the limit fell (or another client shares it), so
-            # aim the plateau lower too (CUBIC's fast convergence).
-            self._peak = seen * (1.0 + _AUTO_BACKOFF) / 2.0
-        else:
-            self._peak = seen
-        self._probing = 0.0
-        self._set_interval(1.0 / max(seen * _AUTO_BACKOFF, _SLOWEST_RATE))
+        self._slow_start = False
+        self._probing = 0
+        pace = min(self.rate, seen) * (1.0 - _AUTO_STEP)
+        self._set_interval(1.0 / max(pace, _SLOWEST_RATE))
 
 
 # Limiters on the real clock live for the whole process, so pacing and cool-downs

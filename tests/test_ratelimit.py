@@ -587,7 +587,7 @@ async def test_set_rate_changes_the_gap_after_the_last_call() -> None:
 
 @pytest.mark.anyio
 async def test_slowing_down_respaces_callers_already_waiting() -> None:
-    """A lower rate pushes waiting callers apart; a higher one never makes them later."""
+    """A lower rate pushes waiting callers apart; a slightly higher one never makes them later."""
     clock = FakeClock()
     limiter = RateLimiter(10, clock=clock)
     granted: list[float] = []
@@ -599,12 +599,52 @@ async def test_slowing_down_respaces_callers_already_waiting() -> None:
     async with anyio.create_task_group() as tg:
         await _start_in_order(clock, tg, [one] * 5)  # slots 0, .1, .2, .3, .4
         limiter.set_rate(1)
-        limiter.set_rate(2)  # faster again: waiters keep 1, 2, 3, 4; new callers follow at 0.5
+        limiter.set_rate(1.2)  # 20% faster: waiters keep 1, 2, 3, 4; a newcomer follows at 4.83
         await _start_in_order(clock, tg, [one])
-        for _ in range(10):
-            clock.advance(0.5)
-            await clock.wait_idle()
-    assert granted == approx_list([0, 1, 2, 3, 4, 4.5])
+        await _drain(clock)
+    assert granted == approx_list([0, 1, 2, 3, 4, 4 + 1 / 1.2])
+
+
+@pytest.mark.anyio
+async def test_a_much_faster_rate_moves_waiting_callers_earlier() -> None:
+    """From 1/s to 4/s with four callers waiting: they go at the new pace, not their old slots."""
+    clock = FakeClock()
+    limiter = RateLimiter(1, clock=clock)
+    granted: list[float] = []
+
+    async def one() -> None:
+        await limiter.acquire()
+        granted.append(clock.now())
+
+    async with anyio.create_task_group() as tg:
+        await _start_in_order(clock, tg, [one] * 5)  # slots 0, 1, 2, 3, 4
+        clock.advance(0.5)
+        await clock.wait_idle()
+        limiter.set_rate(4)
+        await _drain(clock)
+    assert granted == approx_list([0, 0.5, 0.75, 1.0, 1.25])
+
+
+@pytest.mark.anyio
+async def test_a_much_faster_rate_leaves_waiters_of_other_threads_where_they_are() -> None:
+    """A waiter of another thread cannot be woken early: it keeps its slot, and so its turn."""
+    clock = FakeClock()
+    limiter = RateLimiter(1, clock=clock)
+    granted: list[tuple[int, float]] = []
+
+    def job(n: int) -> Job:
+        async def run() -> None:
+            await limiter.acquire()
+            granted.append((n, clock.now()))
+
+        return run
+
+    async with anyio.create_task_group() as tg:
+        await _start_in_order(clock, tg, [job(n) for n in range(4)])  # slots 0, 1, 2, 3
+        limiter._pending[1].thread = -1  # slot 2's caller, as if it waited in another thread
+        limiter.set_rate(4)
+        await _drain(clock)
+    assert granted == [(0, 0.0), (1, 0.25), (2, 2.0), (3, 2.25)]
 
 
 _OPS = st.lists(
@@ -745,3 +785,241 @@ def test_shared_limiter_keeps_no_trace_of_the_key() -> None:
         assert secret not in text
         assert plain_digest not in text
     assert any(limiter is v for v in _ratelimit._SYSTEM.values())
+
+
+@pytest.mark.anyio
+async def test_a_stalling_loop_costs_each_grant_about_one_sleep() -> None:
+    """64 callers at 200/s while the loop stalls 30 ms every half second: < 2 sleeps a grant.
+
+    Waiters whose slots a stall had passed used to share one wake-up time and wake as a
+    herd, one of them granted and the rest asleep again: 38 sleeps per grant here (27
+    measured over loopback in the rate-bound benchmark).
+    """
+    clock = FakeClock()
+    limiter = RateLimiter(200, clock=clock)
+    real_sleep = clock.sleep
+    sleeps = [0]
+    grants: list[float] = []
+
+    async def counting_sleep(seconds: float) -> None:
+        sleeps[0] += 1
+        await real_sleep(seconds)
+
+    clock.sleep = counting_sleep  # type: ignore[method-assign]
+    left = [2000]
+
+    async def worker() -> None:
+        while left[0] > 0:
+            left[0] -= 1
+            await limiter.acquire()
+            grants.append(clock.now())
+            await real_sleep(0.05)  # the request
+
+    async def stall() -> None:
+        while left[0] > 0:
+            await real_sleep(0.5)
+            clock.advance(0.03)  # the loop was busy: six slots pass at once
+
+    async with clock.autojump(), anyio.create_task_group() as tg:
+        tg.start_soon(stall)
+        for _ in range(64):
+            tg.start_soon(worker)
+    assert len(grants) == 2000
+    assert sleeps[0] / len(grants) < 2.0
+    gaps = [b - a for a, b in itertools.pairwise(sorted(grants))]
+    assert min(gaps) >= 0.5 / 200 - 1e-9  # late grants still keep half an interval apart
+
+
+# -- rate="auto" ---------------------------------------------------------------------
+
+
+class _Server:
+    """A server's own GCRA limit on the fake clock, answering 429 + Retry-After (whole s)."""
+
+    def __init__(self, clock: FakeClock, rate: float, burst: int) -> None:
+        self.clock, self.rate, self.burst = clock, rate, burst
+        self.tat = -float("inf")
+        self.admitted: list[float] = []
+        self.refused = 0
+
+    def admit(self) -> float | None:
+        """Admit one request now, or return its Retry-After."""
+        now, interval = self.clock.now(), 1.0 / self.rate
+        tat = max(self.tat, now)
+        allowed = tat - (self.burst - 1) * interval
+        if now < allowed:
+            self.refused += 1
+            return float(max(1, -(-(allowed - now) // 1)))
+        self.tat = tat + interval
+        self.admitted.append(now)
+        return None
+
+    def share(self, start: float, end: float, rate: float | None = None) -> float:
+        """Requests admitted in [start, end) per second, as a share of ``rate``."""
+        count = sum(1 for t in self.admitted if start <= t < end)
+        return count / (end - start) / (rate or self.rate)
+
+
+async def _engine_like(
+    clock: FakeClock,
+    limiter: RateLimiter,
+    server: _Server,
+    calls: int,
+    *,
+    workers: int = 64,
+    latency: float = 0.05,
+    rise: tuple[float, float] | None = None,
+) -> None:
+    # What the engine does per call: acquire, send, and on a 429 tell the limiter and
+    # wait the Retry-After (+ up to 10%) before trying again; on an answer, say so.
+    left = [calls]
+
+    async def worker(n: int) -> None:
+        while left[0] > 0:
+            left[0] -= 1
+            while True:
+                await limiter.acquire()
+                await clock.sleep(0.001)  # the way to the server
+                retry_after = server.admit()
+                if retry_after is None:
+                    await clock.sleep(latency)
+                    limiter.answered()
+                    break
+                delay = retry_after * (1 + 0.1 * ((n * 7919) % 10) / 10)
+                limiter.throttled(delay)
+                await clock.sleep(delay)
+
+    async def raise_limit() -> None:
+        if rise is not None:
+            await clock.sleep(rise[0])
+            server.rate = rise[1]
+
+    async with clock.autojump(), anyio.create_task_group() as tg:
+        tg.start_soon(raise_limit)
+        for n in range(workers):
+            tg.start_soon(worker, n)
+
+
+def test_auto_is_parsed_and_reads_as_auto() -> None:
+    """'auto' parses to an AutoRate: a float (the pace it starts at) that prints as auto."""
+    rate = parse_rate(" Auto ")
+    assert isinstance(rate, _ratelimit.AutoRate)
+    assert parse_rate(rate) is rate
+    assert float(rate) == 2.0
+    assert str(rate) == "auto"
+    assert f"{rate:g}/s" == "auto, starting at 2/s"
+    assert RateLimiter("auto").adaptive
+    assert not RateLimiter(5).adaptive
+
+
+@pytest.mark.parametrize("burst", [1, 10])
+@pytest.mark.anyio
+async def test_auto_settles_just_under_an_unknown_limit_with_few_429s(burst: int) -> None:
+    """Against 50/s it is told nothing of: >= 95% of it after 5 s, <= 3% of calls refused."""
+    clock = FakeClock()
+    limiter = RateLimiter("auto", clock=clock)
+    server = _Server(clock, 50.0, burst)
+    await _engine_like(clock, limiter, server, 2000)
+    end = clock.now()
+    assert server.share(5.0, end - 1.0) >= 0.95
+    assert server.share(0.0, end) >= 0.9
+    assert server.refused <= 0.03 * (server.refused + len(server.admitted))
+    assert 45 <= limiter.rate <= 60
+
+
+@pytest.mark.anyio
+async def test_auto_finds_a_raised_limit_within_seconds() -> None:
+    """The limit goes 50/s -> 100/s at t=20: within 15 s the pace holds >= 90% of the new one."""
+    clock = FakeClock()
+    limiter = RateLimiter("auto", clock=clock)
+    server = _Server(clock, 50.0, 10)
+    await _engine_like(clock, limiter, server, 4000, rise=(20.0, 100.0))
+    end = clock.now()
+    assert end > 40.0
+    assert server.share(5.0, 20.0, rate=50.0) >= 0.95
+    assert server.share(35.0, end - 1.0) >= 0.9
+    assert server.refused <= 0.03 * (server.refused + len(server.admitted))
+
+
+@pytest.mark.anyio
+async def test_auto_pauses_everyone_when_429s_come_in_a_row() -> None:
+    """A server refusing everything (a spent window): the third 429 in a row pauses all."""
+    clock = FakeClock()
+    limiter = RateLimiter("auto", clock=clock)
+    async with clock.autojump():
+        for _ in range(20):  # out of slow start, at some pace
+            await limiter.acquire()
+        for _ in range(2):
+            limiter.throttled(30.0)
+        assert limiter.cool_until == float("-inf")  # the refused calls wait on their own
+        limiter.answered()
+        for _ in range(2):
+            limiter.throttled(30.0)
+        assert limiter.cool_until == float("-inf")  # an answer in between: not in a row
+        limiter.throttled(30.0)
+        assert limiter.cool_until == pytest.approx(clock.now() + 30.0)
+        before = clock.now()
+        await limiter.acquire()
+    assert clock.now() >= before + 30.0
+
+
+def test_auto_each_429_takes_five_percent_off_and_never_below_one_a_minute() -> None:
+    """A 429 slows the pace by 5%; hundreds of them stop at one call a minute."""
+    limiter = RateLimiter("auto", clock=FakeClock())
+    limiter.throttled(1.0)
+    assert limiter.rate == pytest.approx(2.0 * 0.95)
+    for _ in range(500):
+        limiter.answered()  # keep the 429s from counting as a spent window
+        limiter.throttled(1.0)
+    assert limiter.rate == pytest.approx(1 / 60)
+
+
+def test_shared_limiter_switches_between_auto_and_a_fixed_rate() -> None:
+    """'auto' on a fixed limiter keeps its pace and adapts; a number afterwards fixes it again."""
+    limiter = shared_limiter("key-auto", "/x", 7.0)
+    assert shared_limiter("key-auto", "/x", "auto") is limiter
+    assert limiter.adaptive and limiter.rate == pytest.approx(7.0)
+    limiter.throttled(1.0)
+    assert shared_limiter("key-auto", "/x", "auto").rate == pytest.approx(7.0 * 0.95)
+    shared_limiter("key-auto", "/x", 3.0)
+    assert not limiter.adaptive and limiter.rate == pytest.approx(3.0)
+    assert limiter.ceiling == pytest.approx(3.0)
+
+
+@pytest.mark.anyio
+async def test_a_run_with_rate_auto_finds_the_limit_through_the_engine() -> None:
+    """asequence(rate="auto") against a 20/s limit: every row ok, near 20/s, few 429s."""
+    import httpx
+    import pandas as pd
+    import respx
+
+    import octave_frames as of
+
+    base = "https://octave.test"
+    clock = FakeClock()
+    server = _Server(clock, 20.0, 2)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        retry_after = server.admit()
+        if retry_after is not None:
+            headers = {"Retry-After": f"{retry_after:g}"}
+            return httpx.Response(429, headers=headers, json={"message": "slow down"})
+        body = {"_metadata": {"requestId": "r", "usage": 1}, "found": True, "data": {"emails": []}}
+        return httpx.Response(200, json=body)
+
+    rows = 600
+    frame = pd.DataFrame({"email": [f"p{i}@acme.com" for i in range(rows)]})
+    with respx.mock() as router:
+        router.post(f"{base}/api/v2/agents/sequence/run").mock(side_effect=handler)
+        credits = {"valid": True, "credits": {"totalRemaining": 1e9}}
+        router.get(f"{base}/api/v2/api-key/validate").respond(200, json=credits)
+        transport = httpx.MockTransport(router.async_handler)
+        client = of.Client("sk-auto", base_url=base, transport=transport, clock=clock)
+        async with clock.autojump():
+            out = await of.asequence(
+                frame, agent="ca_1", client=client, rate="auto", concurrency=16, cache=False
+            )
+    assert (out["octave_status"] == "ok").all()
+    end = clock.now()
+    assert server.share(5.0, end) >= 0.9
+    assert server.refused <= 0.03 * rows
