@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from . import _calls
+from . import _agent_calls, _calls
 from ._longform import emails_long
 from ._report import report_for
 from ._summary import Summary, summarize
@@ -28,13 +28,13 @@ def _bound(func: Callable[..., Any]) -> Callable[..., Any]:
     """``func(frame, **kwargs)`` as an accessor method, with its signature and docs."""
     if inspect.iscoroutinefunction(func):
 
-        async def method(self: OctaveAccessor, **kwargs: Any) -> Any:
-            return await func(self._frame, **kwargs)
+        async def method(self: OctaveAccessor, *args: Any, **kwargs: Any) -> Any:
+            return await func(self._frame, *args, **kwargs)
 
     else:
 
-        def method(self: OctaveAccessor, **kwargs: Any) -> Any:  # type: ignore[misc]
-            return func(self._frame, **kwargs)
+        def method(self: OctaveAccessor, *args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+            return func(self._frame, *args, **kwargs)
 
     signature = inspect.signature(func)
     me = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
@@ -66,10 +66,34 @@ class OctaveAccessor:
     acollect = _bound(_calls.acollect)
     generate_emails = _bound(_calls.generate_emails)
     agenerate_emails = _bound(_calls.agenerate_emails)
+    enrich_person = _bound(_agent_calls.enrich_person)
+    aenrich_person = _bound(_agent_calls.aenrich_person)
+    enrich_company = _bound(_agent_calls.enrich_company)
+    aenrich_company = _bound(_agent_calls.aenrich_company)
+    qualify_person = _bound(_agent_calls.qualify_person)
+    aqualify_person = _bound(_agent_calls.aqualify_person)
+    qualify_company = _bound(_agent_calls.qualify_company)
+    aqualify_company = _bound(_agent_calls.aqualify_company)
+    call_prep = _bound(_agent_calls.call_prep)
+    acall_prep = _bound(_agent_calls.acall_prep)
+    content = _bound(_agent_calls.content)
+    acontent = _bound(_agent_calls.acontent)
+    prospect = _bound(_agent_calls.prospect)
+    aprospect = _bound(_agent_calls.aprospect)
+    workflow = _bound(_agent_calls.workflow)
+    aworkflow = _bound(_agent_calls.aworkflow)
+    run_agent = _bound(_agent_calls.run_agent)
+    arun_agent = _bound(_agent_calls.arun_agent)
 
     def emails(self, *, prefix: str = "") -> pd.DataFrame:
         """One row per contact and email step: `row`, `step`, `subject`, sections, `text`."""
         return emails_long(self._frame, prefix=prefix)
+
+    def answers(self, *, prefix: str = "") -> pd.DataFrame:
+        """One row per qualifying answer: `row`, `step`, `section`, `question`, `answer` ..."""
+        from ._answers import answers_long
+
+        return answers_long(self._frame, prefix=prefix)
 
     def summary(self, *, prefix: str = "") -> Summary:
         """Rows per status, credits spent, and failure reasons with their counts."""

@@ -253,19 +253,22 @@ def _run_columns(
     run_ids: Sequence[str | None] | None,
 ) -> dict[str, Any]:
     """A step's run columns: ``{stem}_status``, error, note, request id, (run id), usage."""
-    metas = [b.get("_metadata") if isinstance(b, Mapping) else None for b in bodies]
-    metas = [m if isinstance(m, Mapping) else {} for m in metas]
-    out: dict[str, Any] = {
-        f"{stem}_status": pd.array(list(statuses), dtype="string"),
-        f"{stem}_error": pd.array(list(errors), dtype="string"),
-        f"{stem}_note": pd.array(list(notes) if notes is not None else [None] * len(bodies),
-                                 dtype="string"),
-        f"{stem}_request_id": pd.array([cell_text(m.get("requestId")) for m in metas],
-                                       dtype="string"),
-    }  # fmt: skip
+    metas: list[Mapping[str, Any]] = []
+    for body in bodies:
+        meta = body.get("_metadata") if isinstance(body, Mapping) else None
+        metas.append(meta if isinstance(meta, Mapping) else {})
+    texts: dict[str, list[str | None]] = {
+        "status": [str(s) for s in statuses],
+        "error": list(errors),
+        "note": list(notes) if notes is not None else [None] * len(bodies),
+        "request_id": [cell_text(m.get("requestId")) for m in metas],
+    }
     if run_ids is not None:
-        out[f"{stem}_run_id"] = pd.array(list(run_ids), dtype="string")
-    out[f"{stem}_usage"] = pd.array(credits([m.get("usage") for m in metas]), dtype="Float64")
+        texts["run_id"] = list(run_ids)
+    out: dict[str, Any] = {
+        f"{stem}_{part}": pd.array(values, dtype=pd.StringDtype()) for part, values in texts.items()
+    }
+    out[f"{stem}_usage"] = pd.Series(credits([m.get("usage") for m in metas]), dtype="Float64")
     return out
 
 
@@ -711,7 +714,5 @@ def fan_out(
         {prefix + ROW_COLUMN: pd.Series(labels.take(take), copy=False).array}
     )
     person = agent_columns(flat, _PEOPLE_SPEC, prefix=prefix, root=None)
-    out = pd.concat(
-        [results.take(take).reset_index(drop=True), company_row, person], axis=1, copy=False
-    )
+    out = pd.concat([results.take(take).reset_index(drop=True), company_row, person], axis=1)
     return base.take(take).reset_index(drop=True), out

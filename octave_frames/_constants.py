@@ -33,6 +33,7 @@ __all__ = [
     "REQUEST_SOURCE",
     "SECTIONS",
     "SEQUENCE_PATH",
+    "SHEET_ANSWERS",
     "SHEET_CONTACTS",
     "SHEET_EMAILS",
     "SHEET_METADATA",
@@ -108,6 +109,7 @@ MAX_TEXT_CHARS: Final = 100_000
 SHEET_CONTACTS: Final = "Contacts"
 SHEET_EMAILS: Final = "Emails"
 SHEET_RUN: Final = "Run"
+SHEET_ANSWERS: Final = "Answers"
 #: The very hidden sheet holding the JSON that lets ``read_excel`` restore dtypes.
 SHEET_METADATA: Final = "_octave_frames"
 

@@ -9,6 +9,7 @@ the long ``item``/``value`` table that the Excel ``Run`` sheet shows.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from collections import Counter
@@ -20,7 +21,7 @@ import pandas as pd
 
 from octave_frames._constants import DRY_RUN_CACHED, DRY_RUN_WOULD_CALL, STATUSES
 from octave_frames._exceptions import ArgumentError
-from octave_frames._report import RunReport, report_for
+from octave_frames._report import RunReport, report_for, reports_for
 from octave_frames._status import Status
 
 __all__ = ["Summary", "summarize"]
@@ -63,6 +64,10 @@ class Summary:
         people: People who get more than one sequence, readable, one per line.
         notes: Rows with an ``octave_note`` (values left out of their request, ...).
         planned: For a dry run: rows a real run would send, answer from the cache, skip.
+        step: The step summarised (its run columns' stem: ``octave`` for sequences,
+            ``enrich_person`` ...).
+        steps: On a frame several steps ran on (``enrich_person`` then ``sequence``):
+            every step's summary, by step, in column order; empty otherwise.
 
     Example:
         >>> s = out.octave.summary()
@@ -93,6 +98,8 @@ class Summary:
     people: tuple[str, ...] = ()
     notes: int = 0
     planned: Mapping[str, int] = field(default_factory=dict)
+    step: str = "octave"
+    steps: Mapping[str, Summary] = field(default_factory=dict)
 
     @property
     def duration(self) -> timedelta | None:
@@ -178,7 +185,8 @@ class Summary:
             lines.append("people who get more than one sequence (dedupe='person' sends one each):")
             lines.extend(f"  {line}" for line in self.people)
         if self.notes:
-            lines.append(f"notes: {self.notes:,} rows have an octave_note (values left out ...)")
+            note = f"{self.step}_note"
+            lines.append(f"notes: {self.notes:,} rows have an {note} (values left out ...)")
         if self.fields:
             mapping = ", ".join(f"{name} <- {column!r}" for name, column in self.fields.items())
             lines.append(f"fields: {mapping}")
@@ -206,12 +214,15 @@ class Summary:
             if self.credits is not None
             else ""
         )
+        what = "run" if self.step == "octave" else self.step
         return (
-            f"Octave run: {self.rows:,} rows · {spent}"
+            f"Octave {what}: {self.rows:,} rows · {spent}"
             f"{_number(self.answer_credits)} credits behind these answers"
         )
 
     def __str__(self) -> str:
+        if len(self.steps) > 1:
+            return "\n\n".join("\n".join(s._lines()) for s in self.steps.values())
         return "\n".join(self._lines())
 
     def __repr__(self) -> str:
@@ -232,6 +243,13 @@ class Summary:
         extra = [esc(line) for line in self._lines()[1 + len(shown) :]]
         if extra:
             parts.append("<pre>" + "\n".join(extra) + "</pre>")
+        if len(self.steps) > 1:
+            others = [
+                s._repr_html_()
+                for s in self.steps.values()
+                if s is not self and s.step != self.step
+            ]
+            parts = [*others, *parts]
         return "<div>" + "".join(parts) + "</div>"
 
 
@@ -286,6 +304,7 @@ def summarize(
     prefix: str = "",
     report: RunReport | None = None,
     top: int = 10,
+    step: str | None = None,
 ) -> Summary:
     """Summarise a result frame: rows per status, credits spent, top failure reasons.
 
@@ -299,6 +318,9 @@ def summarize(
         prefix: The ``prefix`` the run used for its output columns.
         report: Facts of the run; looked up for ``frame`` when omitted.
         top: How many failure reasons to list.
+        step: The step to summarise (``"octave"`` for sequences, ``"enrich_person"`` ...);
+            default: every step the frame holds, the last one's figures at the top level
+            and each step's in ``steps``.
 
     Returns:
         A :class:`Summary`.
@@ -313,26 +335,62 @@ def summarize(
     """
     if top < 0:
         raise ArgumentError(f"top must be >= 0, got {top!r}")
+    present = steps_in(frame, prefix)
+    if step is None and len(present) > 1:
+        reports = reports_for(frame)
+        each = {
+            stem: _summarize_step(
+                frame, stem, prefix, report if report and report.step == stem else
+                reports.get(stem), top)
+            for stem in present
+        }  # fmt: skip
+        last = each[present[-1]]
+        return dataclasses.replace(last, steps=each)
+    stem = step or (present[0] if present else "octave")
     if report is None:
-        report = report_for(frame)
-    status_label = f"{prefix}octave_status"
+        report = report_for(frame, stem)
+    return _summarize_step(frame, stem, prefix, report, top)
+
+
+def steps_in(frame: pd.DataFrame, prefix: str = "") -> list[str]:
+    """The steps whose run columns ``frame`` holds (``octave``, ``enrich_person`` ...)."""
+    from octave_frames._agents import STEPS  # the steps, run_agent's included
+
+    known = {endpoint.stem for endpoint in STEPS.values()}
+    names = {str(c) for c in frame.columns}
+    found = []
+    for name in frame.columns:
+        if isinstance(name, str) and name.startswith(prefix) and name.endswith("_status"):
+            stem = name[len(prefix) : -len("_status")]
+            if stem not in known:
+                continue
+            if f"{prefix}{stem}_error" in names and f"{prefix}{stem}_usage" in names:
+                found.append(stem)
+    return found
+
+
+def _summarize_step(
+    frame: pd.DataFrame, stem: str, prefix: str, report: RunReport | None, top: int
+) -> Summary:
+    """The summary of one step's columns."""
+    status_label = f"{prefix}{stem}_status"
     if status_label not in frame.columns:
         raise ArgumentError(
             f"this frame has no Octave results (no {status_label!r} column): run "
             "df.octave.sequence(...) first"
             + ("" if prefix else ", or pass prefix='...' if the run used one")
         )
-    errors = _error_counts(frame, f"{prefix}octave_error", report)
+    errors = _error_counts(frame, f"{prefix}{stem}_error", report)
     for marker in (DRY_RUN_WOULD_CALL, DRY_RUN_CACHED):  # the plan says these better
         errors.pop(marker, None)
     listed = dict(errors.most_common(top))
     dry_run = report.dry_run if report else False
-    note_label = f"{prefix}octave_note"
+    note_label = f"{prefix}{stem}_note"
     return Summary(
         rows=len(frame),
         counts=_status_counts(frame, status_label),
         credits=None if report is None or dry_run else report.credits,
-        answer_credits=_answer_credits(frame, prefix),
+        answer_credits=_answer_credits(frame, prefix, stem),
         errors=listed,
         other_errors=sum(errors.values()) - sum(listed.values()),
         agent=report.agent if report else None,
@@ -350,13 +408,14 @@ def summarize(
         field_reasons=dict(report.field_reasons) if report else {},
         people=tuple(report.people) if report else (),
         notes=int(frame[note_label].notna().sum()) if note_label in frame.columns else 0,
-        planned=_planned(frame, prefix, report) if dry_run and report else {},
+        planned=_planned(frame, prefix, stem, report) if dry_run and report else {},
+        step=stem,
     )
 
 
-def _answer_credits(frame: pd.DataFrame, prefix: str) -> float:
+def _answer_credits(frame: pd.DataFrame, prefix: str, stem: str = "octave") -> float:
     """Credits behind the frame's answers, each call once: rows sharing a call share its id."""
-    usage_label, id_label = f"{prefix}octave_usage", f"{prefix}octave_request_id"
+    usage_label, id_label = f"{prefix}{stem}_usage", f"{prefix}{stem}_request_id"
     if usage_label not in frame.columns:
         return 0.0
     usage = pd.to_numeric(frame[usage_label], errors="coerce")
@@ -368,10 +427,10 @@ def _answer_credits(frame: pd.DataFrame, prefix: str) -> float:
     return float(once.sum(skipna=True) + usage[~known].sum(skipna=True))
 
 
-def _planned(frame: pd.DataFrame, prefix: str, report: RunReport) -> dict[str, int]:
+def _planned(frame: pd.DataFrame, prefix: str, stem: str, report: RunReport) -> dict[str, int]:
     """What a dry run found: rows a real run sends, answers from the cache, rows skipped."""
-    reason = frame[f"{prefix}octave_error"].astype("string")
-    status = frame[f"{prefix}octave_status"].astype("string")
+    reason = frame[f"{prefix}{stem}_error"].astype("string")
+    status = frame[f"{prefix}{stem}_status"].astype("string")
     to_send = int((reason == DRY_RUN_WOULD_CALL).sum())
     cached = int((reason == DRY_RUN_CACHED).sum())
     invalid = int((status == Status.INVALID).sum())

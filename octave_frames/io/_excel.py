@@ -12,10 +12,18 @@ from typing import Any, Final
 
 import pandas as pd
 
-from octave_frames._constants import SHEET_CONTACTS, SHEET_EMAILS, SHEET_METADATA, SHEET_RUN
+from octave_frames._answers import answers_long, has_answers
+from octave_frames._constants import (
+    SHEET_ANSWERS,
+    SHEET_CONTACTS,
+    SHEET_EMAILS,
+    SHEET_METADATA,
+    SHEET_RUN,
+)
 from octave_frames._exceptions import ArgumentError
 from octave_frames._report import RunReport, remember, report_for
-from octave_frames._summary import summarize
+from octave_frames._results import step_count
+from octave_frames._summary import steps_in, summarize
 from octave_frames.io._approval import Only, select_rows
 from octave_frames.io._identity import long_with_contact
 from octave_frames.io._layout import contacts_layout
@@ -34,7 +42,12 @@ __all__ = ["read_excel", "to_excel"]
 
 log = logging.getLogger("octave_frames")
 
-_DEFAULT_SHEETS: Final = {"contacts": SHEET_CONTACTS, "emails": SHEET_EMAILS, "run": SHEET_RUN}
+_DEFAULT_SHEETS: Final = {
+    "contacts": SHEET_CONTACTS,
+    "emails": SHEET_EMAILS,
+    "answers": SHEET_ANSWERS,
+    "run": SHEET_RUN,
+}
 _TEXT_SUFFIXES: Final = {".csv": ",", ".tsv": "\t"}
 _EXCEL_SUFFIXES: Final = (".xlsx", ".xlsm")
 
@@ -218,7 +231,8 @@ def to_excel(
         path: Target ``.xlsx``/``.xlsm`` file.
         prefix: The ``prefix`` the run used for its output columns.
         report: Facts of the run for the Run sheet; looked up for ``frame`` when omitted.
-        sheet_names: Override sheet names: ``{"contacts": ..., "emails": ..., "run": ...}``;
+        sheet_names: Override sheet names: ``{"contacts": ..., "emails": ..., "answers": ...,
+            "run": ...}``;
             None leaves the Emails or Run sheet out.
         only: ``"approved"`` (rows with status ``ok`` marked in the approval column) or
             ``"ok"`` (rows with status ``ok``): the rows to write; None writes them all.
@@ -263,9 +277,14 @@ def _run_table(
     frame: pd.DataFrame, prefix: str, report: RunReport | None, stats: FitStats
 ) -> pd.DataFrame:
     """The Run sheet: the summary, this run's credits, cell fixes, then the settings block."""
-    if f"{prefix}octave_status" in frame.columns:
-        summary = summarize(frame, prefix=prefix, report=report).to_frame()
-        items = [(str(item), value) for item, value in summary.itertuples(index=False)]
+    if steps_in(frame, prefix):
+        summary = summarize(frame, prefix=prefix, report=report)
+        steps = list(summary.steps.values()) if summary.steps else [summary]
+        items = [
+            (str(item) if len(steps) == 1 else f"{step.step}: {item}", value)
+            for step in steps
+            for item, value in step.to_frame().itertuples(index=False)
+        ]
     else:  # any frame can be written; only a result frame has a run to summarise
         items = [("rows", len(frame))]
     extra = run_rows(report)
@@ -315,9 +334,12 @@ def _write(
         layout=contacts_layout(list(frame.columns), prefix=prefix),
     )
     plans.append(plan)
-    if names["emails"] is not None:
+    if names["emails"] is not None and step_count(frame.columns, prefix=prefix):
         long, anchor = long_with_contact(frame, prefix=prefix)
         plans.append(table_plan(names["emails"], long, cells, freeze_after=anchor)[0])
+    if names["answers"] is not None and has_answers(frame, prefix):
+        answers = answers_long(frame, prefix=prefix)
+        plans.append(table_plan(names["answers"], answers, cells, freeze_after=2)[0])
     if names["run"] is not None:
         plans.append(table_plan(names["run"], _run_table(frame, prefix, report, stats), cells)[0])
     if stats.truncated or stats.cleaned:
