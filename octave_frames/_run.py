@@ -29,7 +29,7 @@ import pandas as pd
 
 from ._agents import fan_out, other_outputs
 from ._arguments import check_arguments
-from ._constants import DRY_RUN_CACHED, DRY_RUN_WOULD_CALL, NOOP_CALLBACK_URL
+from ._constants import DRY_RUN_CACHED, DRY_RUN_WOULD_CALL, NOOP_CALLBACK_URL, REQUEST_FIELDS
 from ._detect import FieldDetection
 from ._endpoints import Endpoint
 from ._engine import INTERRUPTED, Engine, EngineOptions
@@ -193,7 +193,11 @@ def _detect(base: pd.DataFrame, opts: Options) -> FieldDetection:
     """
     endpoint = opts.endpoint
     given = dict(opts.fields or {})
-    wrong = [f for f, c in given.items() if c is not None and f not in endpoint.takes]
+    wrong = [
+        f
+        for f, c in given.items()
+        if c is not None and f in REQUEST_FIELDS and f not in endpoint.takes
+    ]
     if wrong:
         raise ArgumentError(
             f"fields={{{wrong[0]!r}: ...}}: {endpoint.label} does not take {wrong[0]}; it "
