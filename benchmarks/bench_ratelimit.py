@@ -1,6 +1,7 @@
-"""How much the rate limiter costs, and how precisely it paces on the real clock.
+"""How much the rate limiter costs, how many sleeps a grant takes, how precisely it paces.
 
-Run: ``python benchmarks/bench_ratelimit.py``
+Run: ``python -m benchmarks.bench_ratelimit`` (also the ``limiter`` scenario of
+``python -m benchmarks``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ import anyio
 
 from octave_frames._clock import FakeClock
 from octave_frames._ratelimit import RateLimiter
+
+from ._table import Goal, Scenario
+
+__all__ = ["fake_thousand", "limiter", "overhead", "real_pacing", "sleeps_per_grant"]
 
 
 async def overhead(n: int = 50_000) -> float:
@@ -41,6 +46,42 @@ async def fake_thousand() -> tuple[float, float]:
         for _ in range(32):
             tg.start_soon(worker)
     return time.perf_counter() - started, clock.now()
+
+
+async def sleeps_per_grant(stall: float, grants: int = 2000, workers: int = 64) -> float:
+    """Sleeps per grant at 200/s, 50 ms a call, the loop stalling ``stall`` s twice a second.
+
+    On a FakeClock, so the stalls are exact: a stall of more than half an interval leaves
+    several waiters overdue at once, which is what made them wake as a herd.
+    """
+    clock = FakeClock()
+    limiter = RateLimiter(200, clock=clock)
+    real_sleep = clock.sleep
+    sleeps = [0]
+
+    async def counting_sleep(seconds: float) -> None:
+        sleeps[0] += 1
+        await real_sleep(seconds)
+
+    clock.sleep = counting_sleep  # type: ignore[method-assign]
+    left = [grants]
+
+    async def worker() -> None:
+        while left[0] > 0:
+            left[0] -= 1
+            await limiter.acquire()
+            await real_sleep(0.05)
+
+    async def stalls() -> None:
+        while left[0] > 0:
+            await real_sleep(0.5)
+            clock.advance(stall)
+
+    async with clock.autojump(), anyio.create_task_group() as tg:
+        tg.start_soon(stalls)
+        for _ in range(workers):
+            tg.start_soon(worker)
+    return sleeps[0] / grants
 
 
 def real_pacing(rate: float = 200.0, calls: int = 400, workers: int = 16) -> dict[str, float]:
@@ -80,19 +121,26 @@ def real_pacing(rate: float = 200.0, calls: int = 400, workers: int = 16) -> dic
     }
 
 
-def main() -> None:
-    """Print the three measurements."""
-    print(f"uncontended acquire: {anyio.run(overhead):.2f} us")
+def limiter() -> Scenario:
+    """The limiter alone: overhead, sleeps per grant with a stalling loop, real pacing."""
+    scenario = Scenario("limiter", "the rate limiter alone")
+    scenario.figures["uncontended acquire, us"] = round(anyio.run(overhead), 2)
     wall, virtual = anyio.run(fake_thousand)
-    print(
-        f"FakeClock, 1000 calls at 1/s, 32 workers: {wall * 1e3:.0f} ms real, {virtual:g} s virtual"
+    scenario.figures["FakeClock, 1000 calls at 1/s, 32 workers"] = (
+        f"{wall * 1e3:.0f} ms real for {virtual:g} s virtual"
     )
+    for stall in (0.0, 0.01, 0.03):
+        per_grant = anyio.run(sleeps_per_grant, stall)
+        scenario.figures[f"sleeps per grant, 64 waiters, {stall * 1e3:g} ms stalls"] = round(
+            per_grant, 2
+        )
+    scenario.goals.append(Goal("sleeps per grant with 30 ms stalls", per_grant, 2.0))
     stats = real_pacing()
-    print(
-        "real clock, 400 calls at 200/s, 2 threads x 16 workers: "
-        + ", ".join(f"{k}={v:.3f}" for k, v in stats.items())
+    scenario.figures["real clock, 400 calls at 200/s, 2 threads x 16 workers"] = ", ".join(
+        f"{k}={v:.3f}" for k, v in stats.items()
     )
+    return scenario
 
 
 if __name__ == "__main__":
-    main()
+    print(limiter().render())
