@@ -1,694 +1,712 @@
-"""The text rules behind :func:`~octave_frames._review.review`, one small function each.
+"""The checks of :func:`~octave_frames._review.review`, run over a whole frame.
 
-Everything here works on one string (a subject, an email's text, a greeting line, an
-instruction) and knows nothing of frames; :mod:`._review` runs these over every email.
-They are written for 300,000 emails in about a second on a slow core, so most of them
-have two halves: a *screen* built from ``in`` tests on single characters and
-``str.count`` (C loops, ~0.05-0.5 µs on a 900-character email), which clears the
-common clean email, and an exact regular-expression pass that runs only on what the
-screen lets through.
+:func:`read_steps` and :func:`read_contacts` read the frame once (each column into a
+list, only the columns the checks ask for); :func:`scan` runs every enabled built-in
+check in one pass over the emails, with the text rules of :mod:`._review_text`;
+:func:`run_custom` runs the caller's checks. Each flag goes into :class:`Flags` with its
+row position, step and check; :mod:`._review` sorts and joins them.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import unicodedata
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Final
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ._constants import SECTIONS
+from ._exceptions import ArgumentError
+from ._fields import detect_fields
+from ._longform import LONG_FIELDS
+from ._report import report_for
+from ._results import step_count
+from ._review_text import (
+    clean_line,
+    company_core,
+    count_words,
+    domain_stem,
+    greeted_names,
+    greets,
+    html_problem,
+    looks_html,
+    mangled_problems,
+    mentions,
+    name_key,
+    placeholders,
+    quote,
+    screen,
+    visible,
+)
+from ._sniff import FREE_MAIL
 
 __all__ = [
-    "HTML_TAGS",
-    "WordLimit",
-    "clean_line",
-    "company_core",
-    "count_words",
-    "domain_stem",
-    "greeted_names",
-    "greets",
-    "html_problem",
-    "looks_html",
-    "mangled_problems",
-    "mentions",
-    "name_key",
-    "parse_word_limit",
-    "placeholders",
-    "quote",
-    "screen",
-    "visible",
+    "REPEAT_MIN_CONTACTS",
+    "REPEAT_SUBJECT_SHARE",
+    "Contacts",
+    "Flags",
+    "ReviewCheck",
+    "ReviewedEmail",
+    "Step",
+    "no_sequences_message",
+    "read_column",
+    "read_contacts",
+    "read_steps",
+    "run_custom",
+    "scan",
 ]
 
-# ---------------------------------------------------------------------------------------
-# HTML
+#: A body (or a subject) is repeated when at least this many contacts get it ...
+REPEAT_MIN_CONTACTS: Final = 3
+#: ... and a subject only when they are also this share of the contacts reviewed.
+REPEAT_SUBJECT_SHARE: Final = 0.01
 
-#: Tag names HTML knows; ``<Company>`` is a placeholder, ``<br>`` is not.
-HTML_TAGS: Final = frozenset(
-    [
-        "a",
-        "abbr",
-        "address",
-        "article",
-        "aside",
-        "b",
-        "bdi",
-        "bdo",
-        "big",
-        "blockquote",
-        "body",
-        "br",
-        "caption",
-        "center",
-        "cite",
-        "code",
-        "col",
-        "colgroup",
-        "dd",
-        "del",
-        "details",
-        "dfn",
-        "div",
-        "dl",
-        "dt",
-        "em",
-        "figcaption",
-        "figure",
-        "font",
-        "footer",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "head",
-        "header",
-        "hr",
-        "html",
-        "i",
-        "img",
-        "input",
-        "ins",
-        "kbd",
-        "label",
-        "li",
-        "link",
-        "main",
-        "mark",
-        "meta",
-        "nav",
-        "ol",
-        "p",
-        "picture",
-        "pre",
-        "q",
-        "s",
-        "samp",
-        "section",
-        "small",
-        "source",
-        "span",
-        "strike",
-        "strong",
-        "style",
-        "sub",
-        "summary",
-        "sup",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "title",
-        "tr",
-        "tt",
-        "u",
-        "ul",
-        "var",
-        "video",
-        "wbr",
-    ]
+_RESULT_NAME: Final = re.compile(
+    r"octave_\w+|email_[1-9][0-9]*_\w+|(?:product|persona|playbook)_\w+|output_type"
 )
-# Elements without content: never closed.
-_VOID: Final = frozenset(
-    [
-        "area",
-        "base",
-        "br",
-        "col",
-        "embed",
-        "hr",
-        "img",
-        "input",
-        "link",
-        "meta",
-        "source",
-        "track",
-        "wbr",
-    ]
-)
-# One tag: closing slash, name, attributes, self-closing slash.
-_TAG: Final = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*?(/?)>")
-_TAG_OR_SPACE: Final = re.compile(r"<[^<>]*>")
-_HTML_MARKERS: Final = ("<p>", "<br", "</", "<div")
-_AFTER_TAG: Final = re.compile(r">\s*[^<\s]")
+_LINE_TAGS: Final = re.compile(r"<[^<>]*>")
+# A body is compared first on the start of its merged form, which a window of the raw
+# text decides; only bodies sharing that start are merged and compared in full.
+_HEAD_WINDOW: Final = 256
+_HEAD: Final = 96
 
 
-def looks_html(text: str) -> bool:
-    """Whether ``text`` is HTML output (it holds a ``<p>``, ``<br>``, ``<div>`` or closing tag)."""
-    return "<" in text and any(marker in text for marker in _HTML_MARKERS)
-
-
-def _plain(text: str) -> str:
-    """The visible text of HTML: tags become spaces, entities characters."""
-    return html.unescape(_TAG_OR_SPACE.sub(" ", text))
-
-
-def html_problem(text: str) -> tuple[str | None, list[str]]:
-    """Find unbalanced tags in HTML ``text``, and ``<Words>`` that are no HTML tag.
-
-    Returns:
-        ``(problem, unknown)``: the first balance problem as a readable phrase (or None),
-        and the unknown ``<...>`` tags in order (placeholders such as ``<Company>``).
-
-    """
-    # Screen: every "<" is a closing tag, its opening tag, or a <br>: nothing to report.
-    closes = text.count("</")
-    if text.count("<") == 2 * closes + text.count("<br"):
-        return None, []
-    open_tags: list[str] = []
-    unknown: list[str] = []
-    problem: str | None = None
-    for match in _TAG.finditer(text):
-        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
-        if name not in HTML_TAGS:
-            if not closing:
-                unknown.append(match.group(0))
-            continue
-        if name in _VOID or self_closing:
-            continue
-        if not closing:
-            open_tags.append(name)
-        elif name in open_tags:
-            while (last := open_tags.pop()) != name:
-                problem = problem or f"'<{last}>' is not closed before '</{name}>'"
-        else:
-            problem = problem or f"'</{name}>' closes no open tag"
-    if open_tags and problem is None:
-        problem = f"'<{open_tags[0]}>' is never closed"
-    return problem, unknown
-
-
-def visible(text: str | None, *, is_html: bool) -> bool:
-    """Whether ``text`` shows anything: not empty, not only spaces or (in HTML) only tags."""
-    if text is None or not text.strip():
-        return False
-    if not is_html or not text.lstrip().startswith("<"):
-        return True
-    # Text after a tag; found at the first paragraph of any real email.
-    return _AFTER_TAG.search(text) is not None
-
-
-# ---------------------------------------------------------------------------------------
-# Placeholders
-
-# One to four words of a merge field's name: "first_name", "First Name", "contact.first".
-_FIELD: Final = r"[A-Za-z][A-Za-z0-9]*(?:[ _.\-][A-Za-z][A-Za-z0-9]*){0,3}"
-_PLACEHOLDER: Final = re.compile(
-    "|".join(
-        (
-            r"\{\{[^{}\n]{1,80}\}\}",  # {{company}}, {{ contact.first_name }}
-            r"\{!?\s*" + _FIELD + r"\s*\}",  # {first_name}, {!Contact.FirstName}
-            r"\[\[[^\[\]\n]{1,80}\]\]",  # [[x]]
-            r"%%[^%\n]{1,80}%%",  # %%x%%
-            r"%[A-Za-z_][A-Za-z0-9_.]{0,40}%",  # %name%; "50% off and 20% more" has spaces
-            r"\*\|[A-Za-z0-9_:]{1,40}\|\*",  # Mailchimp's *|FNAME|*
-            r"\[\s*" + _FIELD + r"\s*\](?!\()",  # [First Name]; not a markdown link, not [1]
-            r"<\s*" + _FIELD + r"\s*>",  # <Company>; HTML tag names are dropped after
-            # All-caps merge names (FIRSTNAME, COMPANY_NAME, FNAME); SaaS, AWS, CRM are not.
-            r"\b(?:[A-Z]+_)*(?:FIRST|LAST|FULL|COMPANY|ACCOUNT|CONTACT|SENDER|PROSPECT|LEAD"
-            r"|CUSTOMER|CLIENT|ORG|F|L)_?NAME\b",
-        )
-    )
-)
-
-
-def placeholders(text: str, *, is_html: bool) -> list[str]:
-    """Template placeholders left in ``text``, in order, each once.
-
-    A literal brace in code (``{ return 1; }``), JSON, ``[1]`` citations, HTML tags,
-    ``<3``, ``<ann@acme.com>``, ``50%`` and acronyms (``SaaS``, ``SOC 2``) are not
-    placeholders.
-
-    Args:
-        text: A subject or an email's text.
-        is_html: ``text`` is HTML: its tags are skipped, its entities read (``&lt;x&gt;``).
-
-    Returns:
-        The placeholders as written, e.g. ``["{first_name}", "[Company]"]``.
-
-    """
-    # Screen: single-character tests are memchr-fast; "NAME" catches the all-caps ones.
-    if not (
-        "{" in text
-        or "[" in text
-        or "%" in text
-        or "|" in text
-        or "NAME" in text
-        or ("&" in text if is_html else "<" in text)
-    ):
-        return []
-    if is_html and "&" in text:
-        text = html.unescape(text)
-    found: list[str] = []
-    for match in _PLACEHOLDER.finditer(text):
-        token = match.group(0)
-        if token.startswith("<") and token[1:-1].strip().split(" ")[0].lower() in HTML_TAGS:
-            continue
-        if token not in found:
-            found.append(token)
-    return found
-
-
-# ---------------------------------------------------------------------------------------
-# Mangled characters
-
-# Zero-width characters that only hide in text (ZWJ/ZWNJ are left alone: emoji and
-# several scripts need them), C0/C1 controls but tab, newline and CRLF, the replacement
-# character of a failed decode, and UTF-8 read as Windows-1252.
-_MANGLED: Final = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)|[\u200b\u2060\ufeff\u180e]|\ufffd"
-    "|\u00e2\u20ac|\u00c3[\u00a0-\u00bf]"
-)
-_C1_UTF8: Final = re.compile(rb"\xc2[\x80-\x9f]")
-_MANGLED_NAMES: Final = {
-    "\ufffd": "a replacement character '\\ufffd' (text lost in decoding)",
-    "\u200b": "a zero-width space",
-    "\u2060": "a zero-width word joiner",
-    "\ufeff": "a byte-order mark",
-    "\u180e": "a zero-width Mongolian vowel separator",
-    "\r": "a lone carriage return",
-}
-
-
-def _byte_classes(placeholder_starts: bytes) -> bytes:
-    """A ``bytes.translate`` table over UTF-8: 0 may be mangled, 1 may start a placeholder.
-
-    0: C0 controls but tab and newline, CR (CRLF is fine, a lone CR not: looked at
-    closer), DEL, and the lead bytes of U+1000-U+1FFF (U+180E) and U+F000-U+FFFF (BOM,
-    U+FFFD), rare in email text. 2: everything else.
-    """
-    table = bytearray(b"\x02" * 256)
-    for b in (*range(0x09), 0x0B, 0x0C, *range(0x0D, 0x20), 0x7F, 0xE1, 0xEF):
-        table[b] = 0
-    for b in placeholder_starts:
-        table[b] = 1
-    return bytes(table)
-
-
-_PLAIN_CLASSES: Final = _byte_classes(b"{[%|<")
-_HTML_CLASSES: Final = _byte_classes(b"{[%|")  # "<" is every tag; "&lt;" is looked for
-
-
-def screen(text: str, *, is_html: bool, count: bool = True) -> tuple[bool, bool, int | None]:
-    """Clear a clean email in one encode, one byte-table pass and a few ``in`` tests.
-
-    Args:
-        text: An email's text.
-        is_html: The text is HTML.
-        count: Whether to work out the word bound.
-
-    Returns:
-        ``(placeholder, mangled, bound)``: whether :func:`placeholders` and
-        :func:`mangled_problems` can find anything (False is certain, True is "look"), and
-        an upper bound of :func:`count_words` (None when it must be counted, or when
-        ``count`` is False).
-
-    """
-    encoded = text.encode()
-    # One pass maps every byte to its class and drops the separators, which counts them.
-    classes = encoded.translate(_HTML_CLASSES if is_html else _PLAIN_CLASSES, b" \n\t")
-    ascii_only = len(encoded) == len(text)
-    # Multi-byte needles are slow to search for; a memchr for their rarest byte first.
-    mangled = classes.find(0) >= 0 or (
-        not ascii_only
-        and (
-            (b"\x8b" in encoded and b"\xe2\x80\x8b" in encoded)  # zero-width space
-            or (b"\x81" in encoded and b"\xe2\x81\xa0" in encoded)  # word joiner
-            or (b"\xac" in encoded and b"\xc3\xa2\xe2\x82\xac" in encoded)  # "â€": quotes
-            or (b"\x83" in encoded and b"\xc3\x83" in encoded)  # "Ã" for é, ü ...
-            or (b"\xc2" in encoded and _C1_UTF8.search(encoded) is not None)
-        )
-    )
-    placeholder = classes.find(1) >= 0 or b"NAME" in encoded or (is_html and b"&lt;" in encoded)
-    bound: int | None = None
-    if count and not mangled:
-        # Words are separated by spaces, no-break spaces, tabs and line breaks (a text
-        # holding CR or other controls is mangled and counted exactly).
-        bound = len(encoded) - len(classes) + 1
-        if not ascii_only and b"\xa0" in encoded:
-            bound += encoded.count(b"\xc2\xa0")
-        if is_html:
-            bound += encoded.count(b"<") + encoded.count(b"&")
-    return placeholder, mangled, bound
-
-
-def clean_line(text: str) -> bool:
-    """A quick "nothing to find" of :func:`mangled_problems` for a short line (a subject)."""
-    return text.isprintable() and (
-        text.isascii() or not ("\ufffd" in text or "\u00c3" in text or "\u00e2\u20ac" in text)
-    )
-
-
-def mangled_problems(text: str) -> list[str]:
-    r"""Characters that should not be in a sendable email, as readable phrases.
-
-    Control characters (tab, newline and CRLF line ends are fine), zero-width spaces,
-    byte-order marks, ``\ufffd`` and UTF-8 read as Windows-1252 (``â€™``, ``Ã©``).
-
-    Args:
-        text: A subject or an email's text.
-
-    Returns:
-        One phrase per kind of problem, in order of first appearance; empty when clean.
-
-    """
-    problems: list[str] = []
-    for match in _MANGLED.finditer(text):
-        found = match.group(0)
-        if found in _MANGLED_NAMES:
-            phrase = _MANGLED_NAMES[found]
-        elif len(found) == 2:
-            phrase = f"mojibake {found!r} (UTF-8 read as Windows-1252)"
-        else:
-            phrase = f"a control character {found!r}"
-        if phrase not in problems:
-            problems.append(phrase)
-    return problems
-
-
-# ---------------------------------------------------------------------------------------
-# Word counts and limits
-
-# A word: a run of characters between spaces, no-break spaces, tabs and line breaks
-# that holds a letter or a digit (so "—" and "&" are none).
-_SEPARATOR: Final = " \t\n\r\x0b\x0c\xa0"
-_WORD: Final = re.compile(f"[^{_SEPARATOR}]*[^\\W_][^{_SEPARATOR}]*")
-
-
-def count_words(text: str, *, is_html: bool) -> int:
-    """Words as a person counts them: separated by spaces, pure punctuation left out.
-
-    ``co-founder``, ``15-minute``, ``don't`` and ``acme.com`` are one word each; ``—``,
-    ``-`` and ``&`` are none. HTML is counted on its visible text.
-
-    Example:
-        >>> count_words("Hi Ann — a 15-minute call?", is_html=False)
-        5
-
-    """
-    if is_html:
-        text = _plain(text)
-    return len(_WORD.findall(text))
-
-
-@dataclass(frozen=True)
-class WordLimit:
-    """The most words an instruction allows.
+@dataclass(frozen=True, slots=True)
+class ReviewedEmail:
+    """One email, as a check passed in ``checks=`` sees it.
 
     Attributes:
-        words: The highest word count that keeps to the instruction ("under 150 words"
-            allows 149).
-        phrase: The words of the instruction that set it, as written.
+        row: The row's index label.
+        position: The row's position in the frame (labels may repeat).
+        step: The email's step, 1 for the first.
+        subject: The subject, or None.
+        text: The sendable text, or None.
+        sections: ``greeting``, ``opening``, ``body``, ``closing``, ``cta``, ``ps``,
+            ``signature`` -> text or None.
+        first_name: The contact's first name, if the frame has one.
+        last_name: The contact's last name, if the frame has one.
+        company: The contact's company name, if the frame has one.
+        is_html: The text is HTML.
 
     """
 
-    words: int
-    phrase: str
+    row: Hashable
+    position: int
+    step: int
+    subject: str | None
+    text: str | None
+    sections: Mapping[str, str | None]
+    first_name: str | None
+    last_name: str | None
+    company: str | None
+    is_html: bool
 
 
-_N: Final = r"(\d{1,4})"
-_WORDS: Final = r"\s*(?:-\s*)?words?\b"
-_BELOW: Final = r"(?:under|below|fewer\s+than|less\s+than|shorter\s+than|<(?!=))"
-_AT_MOST: Final = (
-    r"(?:no\s+more\s+than|not\s+more\s+than|no\s+longer\s+than|not\s+longer\s+than|at\s+most"
-    r"|max(?:imum)?(?:\s+of)?|up\s+to|within|<=|=<|≤|limit(?:ed)?(?:\s+(?:it|them))?\s+to"
-    r"|cap(?:ped)?\s+(?:it\s+)?at|keep\s+(?:it|them|this|each\s+\w+|every\s+\w+|the\s+\w+|\w+)"
-    r"\s+(?:to|at))"
-)
-# (pattern, how the matched number becomes the allowed maximum)
-_LIMITS: Final = (
-    (re.compile(rf"between\s+{_N}\s+and\s+{_N}{_WORDS}", re.IGNORECASE), 0),
-    (re.compile(rf"\b{_N}\s*(?:-|\u2013|\u2014|to)\s*{_N}{_WORDS}", re.IGNORECASE), 0),
-    (re.compile(rf"{_BELOW}\s*{_N}{_WORDS}", re.IGNORECASE), -1),
-    (re.compile(rf"{_AT_MOST}\s*{_N}{_WORDS}", re.IGNORECASE), 0),
-    (
-        re.compile(
-            rf"\b{_N}{_WORDS}\s*(?:\(?max(?:imum)?\b|or\s+(?:less|fewer)|at\s+most|tops|limit|cap)",
-            re.IGNORECASE,
-        ),
-        0,
-    ),
-    (re.compile(rf"\b{_N}[- ]word\s+(?:limit|max(?:imum)?|cap|ceiling)", re.IGNORECASE), 0),
-    (
-        re.compile(
-            rf"\bword\s+(?:limit|count|cap|max(?:imum)?)\s*(?:of|is|:|=)?\s*({_BELOW})?\s*{_N}\b",
-            re.IGNORECASE,
-        ),
-        None,
-    ),
-)
-# A limit inside a clause about a part of the email is not the email's limit.
-_PART: Final = re.compile(
-    r"\b(?:subject|paragraph|sentence|p\.?s\b|bullet|cta|greeting|opening|headline)",
-    re.IGNORECASE,
-)
-_CLAUSE_END: Final = re.compile(r"[.;!?\n](?!\d)")
-
-
-def parse_word_limit(instruction: str) -> WordLimit | None:
-    """Read a limit on an email's length from an instruction.
-
-    Understood: "under 150 words", "no more than 120 words", "max 100 words",
-    "100 words max", "at most 80 words", "less than 90 words", "<= 120 words",
-    "100-word limit", "keep it to 75 words", "between 50 and 100 words" (the upper
-    bound), "word limit: 120". "Under" and "less than" are strict. A limit in a clause
-    about the subject, a paragraph, a sentence or the P.S. is not the email's. Of several
-    limits the strictest wins.
-
-    Args:
-        instruction: One instruction text.
-
-    Returns:
-        The limit, or None when the text sets none.
-
-    Example:
-        >>> parse_word_limit("Friendly tone. Keep emails under 150 words.")
-        WordLimit(words=149, phrase='under 150 words')
-
-    """
-    best: WordLimit | None = None
-    for pattern, shift in _LIMITS:
-        for match in pattern.finditer(instruction):
-            start = match.start()
-            clause_start = max(
-                (m.end() for m in _CLAUSE_END.finditer(instruction, 0, start)), default=0
-            )
-            if _PART.search(instruction, clause_start, start):
-                continue
-            numbers = [int(g) for g in match.groups() if g is not None and g.isdigit()]
-            if shift is None:  # "word limit (under) N": strict only when it says under
-                strict = match.group(1) is not None
-                allowed = numbers[-1] - (1 if strict else 0)
-            else:
-                allowed = max(numbers) + shift
-            if allowed > 0 and (best is None or allowed < best.words):
-                best = WordLimit(allowed, " ".join(match.group(0).split()))
-    return best
+#: A check of your own: the problem(s) with one email, or None when there is none.
+ReviewCheck: TypeAlias = Callable[[ReviewedEmail], "str | Iterable[str] | None"]
 
 
 # ---------------------------------------------------------------------------------------
-# Names
+# The frame, read once
 
 
-@lru_cache(maxsize=65536)
-def name_key(name: str) -> str:
-    """A name as compared: case, accents, punctuation dropped (``"José-Luis"``: ``"joseluis"``)."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c))
+def read_column(column: pd.Series) -> list[str | None]:
+    """A column as a list of str and None ("" and NA are None)."""
+    if not isinstance(column.dtype, pd.StringDtype):
+        column = column.astype("string")
+    # pandas' python-storage string array holds str and its NA: read it as it is, several
+    # times faster at 100k rows than through to_numpy(na_value=...).
+    raw = getattr(column.array, "_ndarray", None)
+    items = raw.tolist() if isinstance(raw, np.ndarray) and raw.dtype == object else column.tolist()
+    return [v if v.__class__ is str and v else None for v in items]
 
 
-_SALUTATION: Final = re.compile(
-    r"^[\W_]*(?:hi|hello|hey|hiya|heya|howdy|dear|greetings"
-    r"|good\s+(?:morning|afternoon|evening|day)|morning|hola|hallo|bonjour|hej|ciao|salut|yo)"
-    r"\b[\s,]*",
-    re.IGNORECASE,
-)
-_TOKEN: Final = re.compile(r"[^\W\d_][\w'\u2019.\-]*")
-# A name ends at punctuation, a dash, an emoji or the end of the line.
-_TERMINATOR: Final = re.compile(r"\s*(?:[^\w\s]|$)")
-_SPACES: Final = re.compile(r"\s+")
-# Words a greeting addresses that are no person's name.
-_GENERIC: Final = frozenset(
-    [
-        "there",
-        "team",
-        "all",
-        "everyone",
-        "everybody",
-        "folks",
-        "friend",
-        "friends",
-        "sir",
-        "madam",
-        "colleague",
-        "colleagues",
-        "again",
-        "both",
-        "you",
-        "yall",
-        "y'all",
-        "guys",
-        "hiring",
-        "partner",
-        "partners",
-        "ladies",
-        "gentlemen",
-        "the",
-        "and",
-        "from",
-        "to",
-        "future",
-        "fellow",
-        "neighbour",
-        "neighbor",
+@dataclass
+class Step:
+    """One step's columns as lists (None for missing or empty), read as checks need them."""
+
+    frame: pd.DataFrame
+    number: int
+    locations: dict[str, int]
+    rows: list[int] = field(default_factory=list)
+    is_html: list[bool] = field(default_factory=list)
+    _read: dict[str, list[str | None] | None] = field(default_factory=dict)
+
+    def column(self, name: str) -> list[str | None] | None:
+        """The field ``name`` (``subject``, a section, ``text``), or None if the frame lacks it."""
+        if name not in self._read:
+            location = self.locations.get(name)
+            self._read[name] = (
+                None if location is None else read_column(self.frame.iloc[:, location])
+            )
+        return self._read[name]
+
+    def sections(self, position: int) -> dict[str, str | None]:
+        """Section -> text of one email."""
+        found: dict[str, str | None] = {}
+        for name in SECTIONS:
+            values = self.column(name)
+            found[name] = values[position] if values is not None else None
+        return found
+
+
+def read_steps(frame: pd.DataFrame, prefix: str, fmt: str | None) -> list[Step]:
+    """Every step of ``frame``: where it exists, and whether it is HTML."""
+    count = step_count(frame.columns, prefix=prefix)
+    if count == 0:
+        raise ArgumentError(no_sequences_message(frame, prefix))
+    first: dict[str, int] = {}
+    for location, name in enumerate(frame.columns):
+        if isinstance(name, str):
+            first.setdefault(name, location)  # a repeated label reads its first column
+    n = len(frame)
+    steps: list[Step] = []
+    for number in range(1, count + 1):
+        locations = {
+            name: first[label]
+            for name in LONG_FIELDS
+            if (label := f"{prefix}email_{number}_{name}") in first
+        }
+        step = Step(frame, number, locations)
+        main = [c for c in (step.column(s) for s in ("subject", "text")) if c is not None]
+        present = np.zeros(n, dtype=bool)
+        for values in main:
+            present |= np.asarray(values, dtype=object) != None  # noqa: E711 (elementwise)
+        # A step also exists where only another field holds something: look there only.
+        rest = [location for name, location in locations.items() if name not in ("subject", "text")]
+        absent = np.flatnonzero(~present)
+        if len(absent) and rest:
+            block = frame.iloc[absent, rest]
+            filled = block.notna().to_numpy() & (block.astype("string") != "").to_numpy(
+                dtype=bool, na_value=False
+            )
+            present[absent[filled.any(axis=1)]] = True
+        step.rows = np.flatnonzero(present).tolist()
+        text = step.column("text")
+        if text is None:  # a hand-made frame: the text is its sections, as Octave joins them
+            parts = [v for v in (step.column(s) for s in SECTIONS) if v is not None]
+            joined = ["\n\n".join(p for p in row if p) or None for row in zip(*parts, strict=True)]
+            step._read["text"] = joined if parts else [None] * n
+            text = step._read["text"]
+        assert text is not None
+        if fmt is not None:
+            step.is_html = [fmt == "html"] * n
+        else:
+            step.is_html = [False] * n
+            for p in step.rows:
+                t = text[p]
+                step.is_html[p] = t is not None and "<" in t and looks_html(t)
+        steps.append(step)
+    return steps
+
+
+def no_sequences_message(frame: pd.DataFrame, prefix: str) -> str:
+    """Say the frame holds no sequences, and name a prefix its columns suggest."""
+    where = f" with prefix={prefix!r}" if prefix else ""
+    message = (
+        f"review: no '{prefix}email_*' columns{where}: run df.octave.sequence(...) first, "
+        "or pass prefix= if the run used one"
+    )
+    seen = sorted(
+        {
+            name[: match.start()]
+            for name in frame.columns
+            if isinstance(name, str) and (match := re.search(r"email_[1-9][0-9]*_text$", name))
+        }
+        - {prefix}
+    )
+    if seen:
+        message += f" (these columns suggest prefix={seen[0]!r})"
+    return message
+
+
+@dataclass
+class Contacts:
+    """The contact columns, one value per row.
+
+    Attributes:
+        first: First names, or None without a first-name column.
+        last, company: Last names and company names (legal form dropped); None when unknown.
+        names: Per row, the contact's own names as written (first, last, company, domain
+            stem), longest first.
+        people: Per row, who the contact is: rows with one email address are one person.
+
+    """
+
+    first: list[str | None] | None
+    last: list[str | None]
+    company: list[str | None]
+    names: list[tuple[str, ...]]
+    people: npt.NDArray[np.int64]
+
+
+def read_contacts(frame: pd.DataFrame, prefix: str) -> Contacts:
+    """The contact columns the run used (its report), else those detection finds."""
+    inputs = frame.iloc[
+        :,
+        [
+            location
+            for location, name in enumerate(frame.columns)
+            if not (
+                isinstance(name, str)
+                and name.startswith(prefix)
+                and _RESULT_NAME.fullmatch(name[len(prefix) :])
+            )
+        ],
     ]
-)
-_TITLES: Final = frozenset(
-    ["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame"]
-)
+    report = report_for(frame)
+    columns: Mapping[str, Hashable]
+    if report is not None and report.fields and all(c in inputs for c in report.fields.values()):
+        columns = report.fields
+    else:
+        columns = detect_fields(inputs, None).columns
+    locations = {label: i for i, label in enumerate(inputs.columns)}
+    n = len(frame)
 
-
-@lru_cache(maxsize=65536)
-def greeted_names(line: str) -> tuple[str, ...] | None:
-    """The name a greeting line addresses, as words, or None if it addresses no one by name.
-
-    "Hi Ann," -> ``("Ann",)``; "Dear Dr. Ann Lee" -> ``("Ann", "Lee")``;
-    "Dear Ms. Lee" -> ``("", "Lee")`` (a title and a last name: no first name given);
-    "Hi there", "Hello team", "Hello, hope you are well" -> None. Names must be
-    capitalised (unless the whole line is lower case) and end the greeting (a comma,
-    a dash, an exclamation mark, the end of the line).
-    """
-    salutation = _SALUTATION.match(line)
-    words = None if salutation is None else _name_words(line, salutation.end())
-    if not words:
-        return None
-    keys = [w.casefold() for w in words]
-    if any(k in _GENERIC for k in keys):
-        return None
-    if keys[0] in _TITLES:
-        return ("", *words[2:]) if len(words) == 2 else tuple(words[1:])
-    return tuple(words)
-
-
-def _name_words(line: str, position: int) -> list[str] | None:
-    """The capitalised words from ``position`` to where the greeting's name ends, if it does."""
-    lower_case_line = line == line.lower()
-    words: list[str] = []
-    for _ in range(4):
-        token = _TOKEN.match(line, position)
-        if token is None or not (lower_case_line or token.group(0)[0].isupper()):
+    def read(request_field: str) -> list[str | None] | None:
+        label = columns.get(request_field)
+        if label is None or label not in locations:
             return None
-        words.append(token.group(0).rstrip(".-'\u2019"))
-        position = token.end()
-        if _TERMINATOR.match(line, position):
-            return words
-        gap = _SPACES.match(line, position)
-        if gap is None:
+        values = read_column(inputs.iloc[:, locations[label]])
+        return [v.strip() or None if v is not None else None for v in values]
+
+    nothing: list[str | None] = [None] * n
+    first, last = read("firstName"), read("lastName") or nothing
+    company = _cached(read("companyName") or nothing, company_core)
+    emails = read("email") or nothing
+    hosts = [
+        None if e is None or "@" not in e or (h := e.rsplit("@", 1)[1].lower()) in FREE_MAIL else h
+        for e in emails
+    ]
+    domains = read("companyDomain") or nothing
+    stems = _cached([d if d is not None else h for d, h in zip(domains, hosts, strict=True)], _stem)
+    names: list[tuple[str, ...]] = []
+    for row in zip(first or nothing, last, company, stems, strict=True):
+        kept = [v for v in row if v is not None and len(v) >= 2]
+        if len(kept) > 1:  # once each, longest first (a company holding a first name first)
+            kept = sorted(dict.fromkeys(kept), key=len, reverse=True)
+        names.append(tuple(kept))
+    # People: one email address is one person; without an address, each row is its own.
+    codes, _ = pd.factorize(pd.Series([e.lower() if e else None for e in emails], dtype=object))
+    people = np.where(codes >= 0, codes, np.arange(n) + n).astype(np.int64)
+    return Contacts(first, last, company, names, people)
+
+
+def _stem(domain: str) -> str | None:
+    """The domain's name part, when it is long enough to mean something."""
+    stem = domain_stem(domain)
+    return stem if stem is not None and len(stem) >= 3 else None
+
+
+def _cached(values: list[str | None], convert: Callable[[str], str | None]) -> list[str | None]:
+    """``convert`` each value, once per distinct value (companies and domains repeat)."""
+    done: dict[str, str | None] = {}
+    out: list[str | None] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        if value not in done:
+            done[value] = convert(value)
+        out.append(done[value])
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# The checks: one pass over every email
+
+
+@dataclass
+class Flags:
+    """Flags as found: row position, step (0: the whole sequence), check order, text."""
+
+    position: list[int] = field(default_factory=list)
+    step: list[int] = field(default_factory=list)
+    order: list[int] = field(default_factory=list)
+    message: list[str] = field(default_factory=list)
+
+    def add(self, position: int, step: int, order: int, message: str) -> None:
+        """Record one flag."""
+        self.position.append(position)
+        self.step.append(step)
+        self.order.append(order)
+        self.message.append(message)
+
+
+def _email(step: int, check: str, what: str) -> str:
+    return f"email {step} [{check}]: {what}"
+
+
+def _placement(step: Step, position: int, token: str) -> str:
+    """Which section of the email holds ``token`` ("the greeting"), else "the text"."""
+    for name, value in step.sections(position).items():
+        if value is not None and token in value:
+            return "the call to action" if name == "cta" else f"the {name}"
+    return "the text"
+
+
+def _greeting_line(step: Step, position: int, greetings: list[str | None] | None) -> str | None:
+    """The greeting of one email: its section, else the text's first line; HTML read."""
+    line = greetings[position] if greetings is not None else None
+    if line is None:
+        text = step.column("text")[position]  # type: ignore[index]
+        if text is None:
             return None
-        position = gap.end()
-    return None
+        line = text.lstrip().split("\n", 1)[0]
+    if step.is_html[position] and "<" in line:
+        line = html.unescape(_LINE_TAGS.sub("\n", line)).strip().split("\n", 1)[0]
+    return line.strip()
 
 
-def greets(greeted: tuple[str, ...], first_name: str) -> bool:
-    """Whether a greeting of ``greeted`` (from :func:`greeted_names`) suits ``first_name``.
-
-    Case, accents and punctuation do not matter; a short form of the name is fine
-    ("Alex" for "Alexander", "Anne" for "Anne-Marie", "Mary" for "Mary Jane"), and so is
-    the longer form or any part of a name of several parts.
-    """
-    wanted = name_key(first_name)
-    said = name_key(greeted[0])
-    if not wanted or not greeted[0]:
-        return True
-    if said == wanted or name_key("".join(greeted)) == wanted:
-        return True
-    if (len(said) >= 2 and wanted.startswith(said)) or (
-        len(wanted) >= 2 and said.startswith(wanted)
-    ):
-        return True
-    parts = {name_key(p) for p in re.split(r"[\s\-]+", first_name)}
-    return said in parts
-
-
-_LEGAL_FORMS: Final = (
-    "inc incorporated llc ltd limited gmbh corp corporation co plc sa ag bv nv sas sarl pty "
-    "pte oy ab srl spa kk llp lp group holding holdings"
-)
-_LEGAL_WORDS: Final = frozenset(_LEGAL_FORMS.split())
-_LEGAL: Final = re.compile(
-    r"(?:[\s,]+(?:" + "|".join(_LEGAL_FORMS.split()) + r"|s\.a|b\.v|n\.v|l\.l\.c|s\.p\.a)\.?)+$",
-    re.IGNORECASE,
-)
-
-
-def company_core(name: str) -> str:
-    """A company name without its legal form: ``"Acme Corp."`` -> ``"Acme"``."""
-    name = name.strip()
-    words = name.rsplit(None, 1)
-    if len(words) < 2 or words[-1].replace(".", "").lower() not in _LEGAL_WORDS:
-        return name
-    return _LEGAL.sub("", name).strip(" ,.") or name
-
-
-_SECOND_LEVEL: Final = frozenset(("co", "com", "org", "net", "ac", "gov", "edu", "ltd", "plc"))
-_SCHEME: Final = re.compile(r"^[a-z][a-z0-9+.\-]*://")
-
-
-def domain_stem(domain: str) -> str | None:
-    """The name part of a web domain: ``"https://www.acme.co.uk/x"`` -> ``"acme"``."""
-    host = domain.strip().lower()
-    if "/" in host or ":" in host or "?" in host or "@" in host:
-        host = _SCHEME.sub("", host)
-        host = host.split("/", 1)[0].split("?", 1)[0].split("@")[-1].split(":", 1)[0]
-    labels = [label for label in host.split(".") if label]
-    if labels and labels[0] == "www":
-        labels = labels[1:]
-    if len(labels) < 2:
+def _greeting_problem(line: str, first: str | None, known: Counter[str]) -> str | None:
+    """What is wrong with greeting ``line`` for a contact called ``first``, if anything."""
+    greeted = greeted_names(line)
+    if greeted is None or not greeted[0]:
         return None
-    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
-        return labels[-3]
-    return labels[-2]
+    said = greeted[0]
+    other = known.get(name_key(said), 0) > 0
+    if first is None:
+        return (
+            f"greets {quote(said)}, another contact's first name, but this contact has none"
+            if other
+            else None
+        )
+    if greets(greeted, first):
+        return None
+    tail = f" ({said} is another contact in this frame)" if other else ""
+    return f"greets {quote(said)} but the contact is {quote(first)}{tail}"
 
 
-def mentions(text: str, needle: str) -> bool:
-    """Whether ``needle`` occurs in ``text`` as a whole word ("Ann" is not in "annual")."""
-    start = text.find(needle)
-    size = len(needle)
-    while start >= 0:
-        end = start + size
-        if (start == 0 or not text[start - 1].isalnum()) and (
-            end == len(text) or not text[end].isalnum()
-        ):
-            return True
-        start = text.find(needle, start + 1)
-    return False
+def _merged(body: str, names: tuple[str, ...]) -> str:
+    """``body`` as mail merge would have templated it: each of the contact's names a mark."""
+    for name in names:
+        body = body.replace(name, "\x00")
+    return body
 
 
-def quote(text: str, limit: int = 40) -> str:
-    """``text`` quoted for a message: single-line, at most ``limit`` characters."""
-    flat = " ".join(text.split())
-    if len(flat) > limit:
-        flat = flat[: limit - 1] + "…"
-    return repr(flat)
+def _head(body: str, names: tuple[str, ...], span: int) -> str:
+    """``_merged(body, names)[:_HEAD]``, from a window of ``body`` when that is enough.
+
+    Replacing names in a prefix of the text gives the merged text's prefix except for
+    its last ``span`` (the names' total length) characters at most: only an occurrence
+    cut by the window's end, and what follows it, can differ. So a window whose merged
+    form is ``_HEAD + span`` long decides the head.
+    """
+    if len(body) > _HEAD_WINDOW:
+        head = body[:_HEAD_WINDOW]
+        for name in names:
+            head = head.replace(name, "\x00")
+        if len(head) - span >= _HEAD:
+            return head[:_HEAD]
+    return _merged(body, names)[:_HEAD]
+
+
+@dataclass
+class _Repeats:
+    """What the ``repeated`` check collects while the emails are read."""
+
+    position: list[int] = field(default_factory=list)
+    step: list[int] = field(default_factory=list)
+    subject: list[str | None] = field(default_factory=list)
+    body: list[str | None] = field(default_factory=list)
+    subject_hash: list[int] = field(default_factory=list)
+    head_hash: list[int] = field(default_factory=list)
+
+
+def scan(
+    steps: Sequence[Step],
+    *,
+    contacts: Contacts,
+    limits: Mapping[int, tuple[int, str]],
+    enabled: frozenset[str],
+    order: Mapping[str, int],
+    flags: Flags,
+) -> None:
+    """Run every enabled built-in check, reading each email once.
+
+    One loop per step does all the per-email work while an email's text is in the
+    cache (at 100k rows, each extra pass over 300k texts costs more in memory traffic
+    than the checks themselves); ``repeated`` and ``no_personalisation`` collect as they
+    go and decide after the last step.
+    """
+    check_placeholder, check_empty = "placeholder" in enabled, "empty" in enabled
+    check_greeting = "greeting" in enabled and contacts.first is not None
+    check_mangled, check_repeated = "mangled" in enabled, "repeated" in enabled
+    check_mentions = "no_personalisation" in enabled
+    screening = check_placeholder or check_mangled or bool(limits)
+    first, names_of = contacts.first, contacts.names
+    # Other contacts' first names, to say when a greeting names one of them.
+    known = Counter(name_key(f) for f in first or () if f is not None)
+    greeting_verdicts: dict[tuple[str, str | None], str | None] = {}
+    signature_words: dict[tuple[str, bool], int] = {}
+    repeats = _Repeats()
+    mentioned = np.zeros(len(contacts.people), dtype=bool)
+    has_names = np.asarray([bool(n) for n in names_of], dtype=bool)
+    spans = [sum(map(len, n)) for n in names_of] if check_repeated else []
+    for step in steps:
+        number = step.number
+        subjects, texts, is_html = step.column("subject"), step.column("text"), step.is_html
+        assert texts is not None
+        subjects = subjects if subjects is not None else [None] * len(texts)
+        bodies, greetings = step.column("body"), step.column("greeting")
+        signatures = step.column("signature") if number in limits else None
+        allowed, why = limits.get(number, (0, ""))
+        for p in step.rows:
+            subject, text, in_html = subjects[p], texts[p], is_html[p]
+            may_hold, may_be_mangled, bound = False, False, None
+            tag_problem: str | None = None
+            unknown_tags: list[str] = []
+            if screening and text is not None:
+                may_hold, may_be_mangled, bound = screen(text, is_html=in_html, count=allowed > 0)
+                if in_html:
+                    tag_problem, unknown_tags = html_problem(text)
+
+            if check_placeholder:
+                parts = []
+                if subject is not None and (found := placeholders(subject, is_html=False)):
+                    parts.append(f"{', '.join(map(quote, found))} left in the subject")
+                if text is not None and (may_hold or unknown_tags):
+                    found = placeholders(text, is_html=in_html)
+                    found += [t for t in unknown_tags if t not in found]
+                    parts += [f"{quote(t)} left in {_placement(step, p, t)}" for t in found]
+                if parts:
+                    flags.add(
+                        p,
+                        number,
+                        order["placeholder"],
+                        _email(number, "placeholder", ", ".join(parts)),
+                    )
+
+            if check_empty:
+                problems = []
+                # Only the first email needs a subject: Octave leaves later steps' subjects
+                # empty when they are replies in the same thread.
+                if number == 1 and (subject is None or not subject.strip()):
+                    problems.append("no subject")
+                if not visible(text, is_html=in_html):
+                    problems.append("no text")
+                elif (
+                    bodies is not None
+                    and not visible(bodies[p], is_html=in_html)
+                    and any(
+                        v[p] is not None
+                        for s in SECTIONS
+                        if s != "body" and (v := step.column(s)) is not None
+                    )
+                ):
+                    problems.append("the body is empty")
+                if problems:
+                    flags.add(
+                        p, number, order["empty"], _email(number, "empty", ", ".join(problems))
+                    )
+
+            if check_greeting:
+                line = greetings[p] if greetings is not None else None
+                if line is None or in_html:
+                    line = _greeting_line(step, p, greetings)
+                if line:
+                    key = (line, first[p])  # type: ignore[index]
+                    if key not in greeting_verdicts:
+                        greeting_verdicts[key] = _greeting_problem(line, key[1], known)
+                    problem = greeting_verdicts[key]
+                    if problem is not None:
+                        flags.add(p, number, order["greeting"], _email(number, "greeting", problem))
+
+            if allowed and text is not None and (bound is None or bound > allowed):
+                words = count_words(text, is_html=in_html)
+                aside = ""
+                signature = signatures[p] if signatures is not None else None
+                if signature is not None and signature in text:
+                    key2 = (signature, in_html)
+                    if key2 not in signature_words:
+                        signature_words[key2] = count_words(signature, is_html=in_html)
+                    words -= signature_words[key2]
+                    aside = " (signature aside)"
+                if words > allowed:
+                    flags.add(
+                        p,
+                        number,
+                        order["too_long"],
+                        _email(number, "too_long", f"{words} words{aside}, {why}"),
+                    )
+
+            if check_mangled:
+                problems = []
+                if subject is not None:
+                    if "\n" in subject or "\r" in subject:
+                        problems.append("a line break in the subject")
+                        subject = subject.replace("\r", " ").replace("\n", " ")
+                    if not clean_line(subject):
+                        problems += [f"{m} in the subject" for m in mangled_problems(subject)]
+                if may_be_mangled and text is not None:
+                    problems += [f"{m} in the text" for m in mangled_problems(text)]
+                if tag_problem is not None:
+                    problems.append(f"unbalanced HTML: {tag_problem}")
+                if problems:
+                    flags.add(
+                        p, number, order["mangled"], _email(number, "mangled", ", ".join(problems))
+                    )
+
+            if check_repeated:
+                repeats.position.append(p)
+                repeats.step.append(number)
+                # Subjects up to case and spacing (see the module's docstring).
+                normal = " ".join(subject.lower().split()) if subject else None
+                repeats.subject.append(normal)
+                repeats.subject_hash.append(hash(normal) if normal else 0)
+                body = bodies[p] if bodies is not None and bodies[p] is not None else text
+                body = body.strip() if body else None
+                repeats.body.append(body)
+                repeats.head_hash.append(hash(_head(body, names_of[p], spans[p])) if body else 0)
+
+            if check_mentions and not mentioned[p] and has_names[p]:
+                # As written first: the greeting names the contact, found at once.
+                mentioned[p] = any(
+                    name in t and mentions(t, name)
+                    for t in (subject, text)
+                    if t is not None
+                    for name in names_of[p]
+                )
+    if check_repeated and repeats.position:
+        _decide_repeats(repeats, contacts, order["repeated"], flags)
+    if check_mentions:
+        _decide_mentions(steps, contacts, mentioned, order["no_personalisation"], flags)
+
+
+def _decide_repeats(repeats: _Repeats, contacts: Contacts, order: int, flags: Flags) -> None:
+    """Flag the emails whose subject or merged body enough contacts share."""
+    people = contacts.people[np.asarray(repeats.position, dtype=np.intp)]
+    subject_floor = max(
+        REPEAT_MIN_CONTACTS, int(np.ceil(REPEAT_SUBJECT_SHARE * len(np.unique(people))))
+    )
+    # Hashes group; the exact texts decide (a collision only costs time).
+    subject_shared = _exactly(
+        _sharing(repeats.subject_hash, repeats.subject, people),
+        subject_floor,
+        lambda k: repeats.subject[k],
+        people,
+    )
+    body_shared = _exactly(
+        _sharing(repeats.head_hash, repeats.body, people),
+        REPEAT_MIN_CONTACTS,
+        lambda k: _merged(repeats.body[k] or "", contacts.names[repeats.position[k]]),
+        people,
+    )
+    chosen = (subject_shared >= subject_floor) | (body_shared >= REPEAT_MIN_CONTACTS)
+    for k in np.flatnonzero(chosen).tolist():
+        parts = []
+        if subject_shared[k] >= subject_floor:
+            parts.append(f"the same subject as {subject_shared[k] - 1} other contacts")
+        if body_shared[k] >= REPEAT_MIN_CONTACTS:
+            parts.append(f"the same body as {body_shared[k] - 1} other contacts (names aside)")
+        number = repeats.step[k]
+        flags.add(
+            repeats.position[k], number, order, _email(number, "repeated", " and ".join(parts))
+        )
+
+
+def _sharing(
+    hashes: list[int], values: list[str | None], people: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Per entry, how many distinct people have an entry with the same hash (0 for None)."""
+    out = np.zeros(len(hashes), dtype=np.int64)
+    valid = np.asarray(values, dtype=object) != None  # noqa: E711 (elementwise)
+    if not valid.any():
+        return out
+    keys = np.asarray(hashes, dtype=np.int64)[valid]
+    uniques, codes = np.unique(keys, return_inverse=True)
+    span = int(people.max()) + 1
+    pairs = np.unique(codes.astype(np.int64) * span + people[valid])
+    out[valid] = np.bincount(pairs // span, minlength=len(uniques))[codes]
+    return out
+
+
+def _exactly(
+    shared: npt.NDArray[np.int64],
+    floor: int,
+    key_of: Callable[[int], str | None],
+    people: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """Recount, on their exact keys, the entries that hashes put in big enough groups."""
+    candidates = np.flatnonzero(shared >= floor).tolist()
+    keys = [key_of(k) or "" for k in candidates]
+    groups: dict[str, set[int]] = {}
+    for k, key in zip(candidates, keys, strict=True):
+        groups.setdefault(key, set()).add(int(people[k]))
+    exact = np.zeros(len(shared), dtype=np.int64)
+    for k, key in zip(candidates, keys, strict=True):
+        exact[k] = len(groups[key])
+    return exact
+
+
+def _decide_mentions(
+    steps: Sequence[Step],
+    contacts: Contacts,
+    mentioned: npt.NDArray[np.bool_],
+    order: int,
+    flags: Flags,
+) -> None:
+    """Flag the rows none of whose emails names the contact, in any letter case."""
+    reviewed = np.zeros(len(mentioned), dtype=bool)
+    for step in steps:
+        reviewed[step.rows] = True
+    has_names = np.asarray([bool(n) for n in contacts.names], dtype=bool)
+    for p in np.flatnonzero(reviewed & has_names & ~mentioned).tolist():
+        names = contacts.names[p]
+        lowered: list[str] = []
+        for step in steps:
+            for column in (step.column("subject"), step.column("text")):
+                value = column[p] if column is not None else None
+                if value is not None:
+                    lowered.append(value.lower())
+        if any(mentions(t, name.lower()) for t in lowered for name in names):
+            continue
+        listed = ", ".join(quote(n) for n in names)
+        message = f"sequence [no_personalisation]: no email names the contact ({listed})"
+        flags.add(p, 0, order, message)
+
+
+def run_custom(
+    steps: Sequence[Step],
+    *,
+    contacts: Contacts,
+    labels: pd.Index,
+    name: str,
+    check: ReviewCheck,
+    order: int,
+    flags: Flags,
+) -> None:
+    """Run one check of the caller's on every email that exists."""
+    for step in steps:
+        subjects, texts = step.column("subject"), step.column("text")
+        assert texts is not None
+        for p in step.rows:
+            email = ReviewedEmail(
+                row=labels[p],
+                position=p,
+                step=step.number,
+                subject=subjects[p] if subjects is not None else None,
+                text=texts[p],
+                sections=step.sections(p),
+                first_name=contacts.first[p] if contacts.first is not None else None,
+                last_name=contacts.last[p],
+                company=contacts.company[p],
+                is_html=step.is_html[p],
+            )
+            try:
+                said = check(email)
+            except Exception as exc:
+                raise ArgumentError(
+                    f"review: check {name!r} failed on row {labels[p]!r}, email {step.number}: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+            if said is None:
+                continue
+            for message in [said] if isinstance(said, str) else said:
+                if message:
+                    flags.add(p, step.number, order, _email(step.number, name, str(message)))

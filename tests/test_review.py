@@ -24,7 +24,7 @@ from octave_frames._review import (
     review_counts,
     review_flags,
 )
-from octave_frames._review_checks import (
+from octave_frames._review_text import (
     count_words,
     greeted_names,
     greets,
