@@ -293,13 +293,18 @@ _MANGLED_NAMES: Final = {
 
 
 def _byte_classes(placeholder_starts: bytes) -> bytes:
-    """A ``bytes.translate`` table over UTF-8: 0 may be mangled, 1 may start a placeholder.
+    """A ``bytes.translate`` table over UTF-8 text, for :func:`screen`.
 
-    0: C0 controls but tab and newline, CR (CRLF is fine, a lone CR not: looked at
-    closer), DEL, and the lead bytes of U+1000-U+1FFF (U+180E) and U+F000-U+FFFF (BOM,
-    U+FFFD), rare in email text. 2: everything else.
+    0 (may be mangled): C0 controls but tab and newline, CR (CRLF is fine, a lone CR
+    not: looked at closer), DEL, and the lead bytes of U+1000-U+1FFF (U+180E) and
+    U+F000-U+FFFF (BOM, U+FFFD), rare in email text. 1: a byte placeholders start with.
+    3: a byte that the rarer multi-byte needles hold (zero-width space E2 80 8B, word
+    joiner E2 81 A0, mojibake C3 A2 E2 82 AC and C3 83, C1 controls and no-break space
+    C2 xx): when none is there, those need no search. 2: everything else.
     """
     table = bytearray(b"\x02" * 256)
+    for b in (0x8B, 0x81, 0xAC, 0x83, 0xC2):
+        table[b] = 3
     for b in (*range(0x09), 0x0B, 0x0C, *range(0x0D, 0x20), 0x7F, 0xE1, 0xEF):
         table[b] = 0
     for b in placeholder_starts:
@@ -309,10 +314,12 @@ def _byte_classes(placeholder_starts: bytes) -> bytes:
 
 _PLAIN_CLASSES: Final = _byte_classes(b"{[%|<")
 _HTML_CLASSES: Final = _byte_classes(b"{[%|")  # "<" is every tag; "&lt;" is looked for
+# Dropped by the same translate: their number bounds the words.
+_SEPARATOR_BYTES: Final = b" \n\t"
 
 
 def screen(text: str, *, is_html: bool, count: bool = True) -> tuple[bool, bool, int | None]:
-    """Clear a clean email in one encode, one byte-table pass and a few ``in`` tests.
+    """Clear a clean email in one encode, one byte-table pass and a few ``find`` calls.
 
     Args:
         text: An email's text.
@@ -328,26 +335,24 @@ def screen(text: str, *, is_html: bool, count: bool = True) -> tuple[bool, bool,
     """
     encoded = text.encode()
     # One pass maps every byte to its class and drops the separators, which counts them.
-    classes = encoded.translate(_HTML_CLASSES if is_html else _PLAIN_CLASSES, b" \n\t")
-    ascii_only = len(encoded) == len(text)
-    # Multi-byte needles are slow to search for; a memchr for their rarest byte first.
-    mangled = classes.find(0) >= 0 or (
-        not ascii_only
-        and (
-            (b"\x8b" in encoded and b"\xe2\x80\x8b" in encoded)  # zero-width space
-            or (b"\x81" in encoded and b"\xe2\x81\xa0" in encoded)  # word joiner
-            or (b"\xac" in encoded and b"\xc3\xa2\xe2\x82\xac" in encoded)  # "â€": quotes
-            or (b"\x83" in encoded and b"\xc3\x83" in encoded)  # "Ã" for é, ü ...
-            or (b"\xc2" in encoded and _C1_UTF8.search(encoded) is not None)
+    classes = encoded.translate(_HTML_CLASSES if is_html else _PLAIN_CLASSES, _SEPARATOR_BYTES)
+    mangled = classes.find(0) >= 0
+    rare = not mangled and len(encoded) != len(text) and classes.find(3) >= 0
+    if rare:
+        mangled = (
+            b"\xe2\x80\x8b" in encoded  # zero-width space
+            or b"\xe2\x81\xa0" in encoded  # word joiner
+            or b"\xc3\xa2\xe2\x82\xac" in encoded  # "â€": mojibake of quotes and dashes
+            or b"\xc3\x83" in encoded  # "Ã": mojibake of é, ü ...
+            or _C1_UTF8.search(encoded) is not None
         )
-    )
     placeholder = classes.find(1) >= 0 or b"NAME" in encoded or (is_html and b"&lt;" in encoded)
     bound: int | None = None
     if count and not mangled:
         # Words are separated by spaces, no-break spaces, tabs and line breaks (a text
         # holding CR or other controls is mangled and counted exactly).
         bound = len(encoded) - len(classes) + 1
-        if not ascii_only and b"\xa0" in encoded:
+        if rare:
             bound += encoded.count(b"\xc2\xa0")
         if is_html:
             bound += encoded.count(b"<") + encoded.count(b"&")

@@ -707,3 +707,13 @@ def test_numbers_and_object_columns_are_read_as_text() -> None:
     )
     assert out[REVIEW_COLUMN].tolist()[1] == "email 1 [empty]: no text"
     assert out[REVIEW_OK_COLUMN].tolist() == [False, False]
+
+
+def test_markdown_output_and_an_empty_frame() -> None:
+    """Markdown emphasis flags nothing; a frame with no rows gives empty results."""
+    generated_md = _run(_contacts(), output_format="markdown")
+    assert "**" in generated_md["email_1_text"].iloc[0]
+    assert _found(review_flags(generated_md)) == set()
+    empty = generated_md.iloc[0:0]
+    assert review(empty).shape == (0, len(empty.columns) + 2)
+    assert list(review_flags(empty).columns) == ["row", "step", "check", "message"]
