@@ -99,6 +99,7 @@ __all__ = [
     "ReviewFlag",
     "ReviewedEmail",
     "WordLimit",
+    "email_review",
     "flagged_emails",
     "parse_review",
     "parse_word_limit",
@@ -508,6 +509,41 @@ def review_counts(frame: pd.DataFrame, *, prefix: str = "") -> dict[str, int]:
     return {name: counts[name] for name in ordered}
 
 
+def email_review(frame: pd.DataFrame, *, prefix: str = "") -> pd.Series:
+    """The flags of each row of ``df.octave.emails()``, read from ``octave_review``.
+
+    An email gets its own flags and those of its whole sequence (``no_personalisation``),
+    ``"; "``-joined, in the order the review cell holds them: a column for the ``Emails``
+    sheet.
+
+    Args:
+        frame: A reviewed frame, or one read back from its workbook.
+        prefix: The prefix of the run's and the review's columns.
+
+    Returns:
+        A ``string`` Series aligned with ``df.octave.emails(prefix=prefix)`` (same length,
+        same RangeIndex), named ``review``; NA for an email without a flag.
+
+    Raises:
+        ArgumentError: The frame has no review column, or no sequences, under ``prefix``.
+
+    Example:
+        >>> long = out.octave.emails()
+        >>> long.assign(review=email_review(out))
+
+    """
+    cells = _review_cells(frame, prefix)
+    if step_count(frame.columns, prefix=prefix) == 0:
+        raise ArgumentError(no_sequences_message(frame, prefix))
+    long, positions = long_with_positions(frame, prefix=prefix)
+    parsed = {p: parse_review(cell) for p, cell in enumerate(cells) if cell}
+    values: list[str | None] = []
+    for p, step in zip(positions.tolist(), long["step"].tolist(), strict=True):
+        own = [f.message for f in parsed.get(p, ()) if f.step in (step, None)]
+        values.append("; ".join(own) if own else None)
+    return pd.Series(pd.array(values, dtype="string"), index=long.index, name="review")
+
+
 def flagged_emails(frame: pd.DataFrame, *, prefix: str = "") -> pd.Series:
     """Which rows of ``df.octave.emails()`` carry a flag, read from ``octave_review``.
 
@@ -529,14 +565,5 @@ def flagged_emails(frame: pd.DataFrame, *, prefix: str = "") -> pd.Series:
         >>> long[flagged_emails(out)]
 
     """
-    cells = _review_cells(frame, prefix)
-    if step_count(frame.columns, prefix=prefix) == 0:
-        raise ArgumentError(no_sequences_message(frame, prefix))
-    long, positions = long_with_positions(frame, prefix=prefix)
-    marked = {p: {f.step for f in parse_review(cell)} for p, cell in enumerate(cells) if cell}
-    steps = long["step"].tolist()
-    values = [
-        p in marked and (s in marked[p] or None in marked[p])
-        for p, s in zip(positions.tolist(), steps, strict=True)
-    ]
-    return pd.Series(values, index=long.index, name="flagged", dtype=bool)
+    flagged = email_review(frame, prefix=prefix).notna().to_numpy(dtype=bool)
+    return pd.Series(flagged, index=pd.RangeIndex(len(flagged)), name="flagged", dtype=bool)

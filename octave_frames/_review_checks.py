@@ -446,8 +446,13 @@ def scan(
     greeting_verdicts: dict[tuple[str, str | None], str | None] = {}
     signature_words: dict[tuple[str, bool], int] = {}
     repeats = _Repeats()
-    mentioned = np.zeros(len(contacts.people), dtype=bool)
-    has_names = np.asarray([bool(n) for n in names_of], dtype=bool)
+    # Bound once: these run for every email.
+    add_position, add_step = repeats.position.append, repeats.step.append
+    add_subject, add_subject_hash = repeats.subject.append, repeats.subject_hash.append
+    add_body, add_head_hash = repeats.body.append, repeats.head_hash.append
+    # Plain lists: indexing a numpy array for one value costs more than the check.
+    mentioned = [False] * len(names_of)
+    has_names = [bool(n) for n in names_of]
     spans = [sum(map(len, n)) for n in names_of] if check_repeated else []
     for step in steps:
         number = step.number
@@ -554,16 +559,16 @@ def scan(
                     )
 
             if check_repeated:
-                repeats.position.append(p)
-                repeats.step.append(number)
+                add_position(p)
+                add_step(number)
                 # Subjects up to case and spacing (see the module's docstring).
                 normal = " ".join(subject.lower().split()) if subject else None
-                repeats.subject.append(normal)
-                repeats.subject_hash.append(hash(normal) if normal else 0)
+                add_subject(normal)
+                add_subject_hash(hash(normal) if normal else 0)
                 body = bodies[p] if bodies is not None and bodies[p] is not None else text
                 body = body.strip() if body else None
-                repeats.body.append(body)
-                repeats.head_hash.append(hash(_head(body, names_of[p], spans[p])) if body else 0)
+                add_body(body)
+                add_head_hash(hash(_head(body, names_of[p], spans[p])) if body else 0)
 
             if check_mentions and not mentioned[p] and has_names[p]:
                 # As written first: the greeting names the contact, found at once.
@@ -576,7 +581,8 @@ def scan(
     if check_repeated and repeats.position:
         _decide_repeats(repeats, contacts, order["repeated"], flags)
     if check_mentions:
-        _decide_mentions(steps, contacts, mentioned, order["no_personalisation"], flags)
+        found = np.asarray(mentioned, dtype=bool)
+        _decide_mentions(steps, contacts, found, order["no_personalisation"], flags)
 
 
 def _decide_repeats(repeats: _Repeats, contacts: Contacts, order: int, flags: Flags) -> None:

@@ -18,6 +18,7 @@ from octave_frames._review import (
     REVIEW_COLUMN,
     REVIEW_OK_COLUMN,
     ReviewedEmail,
+    email_review,
     flagged_emails,
     parse_review,
     review,
@@ -335,6 +336,11 @@ def test_counts_and_flagged_emails_read_the_text_back(generated: pd.DataFrame) -
     assert marked.index.equals(long.index) and marked.dtype == bool
     hits = long.loc[marked, ["row", "step"]].values.tolist()
     assert hits == [["c0", 2], ["c3", 1], ["c3", 2], ["c3", 3]]
+    texts = email_review(plain)
+    assert texts.index.equals(long.index) and texts.dtype == "string"
+    assert texts[marked].tolist()[0] == "email 2 [placeholder]: '{first_name}' left in the greeting"
+    assert texts[marked].tolist()[1].startswith("sequence [no_personalisation]: ")
+    assert texts[~marked].isna().all()
     with pytest.raises(ArgumentError, match="run review"):
         review_counts(frame)
 
