@@ -581,8 +581,8 @@ def scan(
     if check_repeated and repeats.position:
         _decide_repeats(repeats, contacts, order["repeated"], flags)
     if check_mentions:
-        found = np.asarray(mentioned, dtype=bool)
-        _decide_mentions(steps, contacts, found, order["no_personalisation"], flags)
+        named = np.asarray(mentioned, dtype=bool)
+        _decide_mentions(steps, contacts, named, order["no_personalisation"], flags)
 
 
 def _decide_repeats(repeats: _Repeats, contacts: Contacts, order: int, flags: Flags) -> None:
