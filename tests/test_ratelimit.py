@@ -570,6 +570,24 @@ async def test_late_grants_are_still_spaced() -> None:
 
 
 @pytest.mark.anyio
+async def test_after_a_stall_late_waiters_catch_up_two_intervals_then_keep_the_pace() -> None:
+    """Slots 1-5 overdue at t=5: half an interval apart until two are made up, then 1/s."""
+    clock = FakeClock()
+    limiter = RateLimiter(1, clock=clock)
+    granted: list[float] = []
+
+    async def one() -> None:
+        await limiter.acquire()
+        granted.append(clock.now())
+
+    async with anyio.create_task_group() as tg:
+        await _start_in_order(clock, tg, [one] * 8)  # slots 0-7
+        clock.advance(5.0)  # the loop was stuck for five intervals
+        await _drain(clock)
+    assert granted == approx_list([0, 5, 5.5, 6, 6.5, 7, 8, 9])
+
+
+@pytest.mark.anyio
 async def test_set_rate_changes_the_gap_after_the_last_call() -> None:
     """Speeding up or slowing down applies from the last granted slot on."""
     clock = FakeClock()
