@@ -29,6 +29,7 @@ from ._results import step_count
 from ._review_text import (
     clean_line,
     company_core,
+    count_encoded,
     count_words,
     domain_stem,
     greeted_names,
@@ -351,16 +352,17 @@ def _placement(step: Step, position: int, token: str) -> str:
     return "the text"
 
 
-def _greeting_line(step: Step, position: int, greetings: list[str | None] | None) -> str | None:
-    """The greeting of one email: its section, else the text's first line; HTML read."""
-    line = greetings[position] if greetings is not None else None
-    if line is None:
-        text = step.column("text")[position]  # type: ignore[index]
-        if text is None:
-            return None
-        line = text.lstrip().split("\n", 1)[0]
-    if step.is_html[position] and "<" in line:
-        line = html.unescape(_LINE_TAGS.sub("\n", line)).strip().split("\n", 1)[0]
+def _first_line(text: str) -> str:
+    """The first non-blank line of ``text``."""
+    text = text.lstrip()
+    end = text.find("\n")
+    return text if end < 0 else text[:end]
+
+
+def _visible_line(line: str, *, is_html: bool) -> str:
+    """A greeting as a reader sees it: HTML tags and entities read, spaces trimmed."""
+    if is_html and "<" in line:
+        line = _first_line(html.unescape(_LINE_TAGS.sub("\n", line)))
     return line.strip()
 
 
@@ -443,7 +445,7 @@ def scan(
     first, names_of = contacts.first, contacts.names
     # Other contacts' first names, to say when a greeting names one of them.
     known = Counter(name_key(f) for f in first or () if f is not None)
-    greeting_verdicts: dict[tuple[str, str | None], str | None] = {}
+    greeting_verdicts: dict[tuple[str, bool, str | None], str | None] = {}
     signature_words: dict[tuple[str, bool], int] = {}
     repeats = _Repeats()
     # Bound once: these run for every email.
@@ -464,11 +466,11 @@ def scan(
         allowed, why = limits.get(number, (0, ""))
         for p in step.rows:
             subject, text, in_html = subjects[p], texts[p], is_html[p]
-            may_hold, may_be_mangled, bound = False, False, None
+            may_hold, may_be_mangled, encoded, bound = False, False, b"", None
             tag_problem: str | None = None
             unknown_tags: list[str] = []
             if screening and text is not None:
-                may_hold, may_be_mangled, bound = screen(text, is_html=in_html, count=allowed > 0)
+                may_hold, may_be_mangled, encoded, bound = screen(text, is_html=in_html)
                 if in_html:
                     tag_problem, unknown_tags = html_problem(text)
 
@@ -512,19 +514,25 @@ def scan(
                     )
 
             if check_greeting:
+                # The greeting section, else the text's first line; a few hundred distinct
+                # greetings (one per first name) are read once each.
                 line = greetings[p] if greetings is not None else None
-                if line is None or in_html:
-                    line = _greeting_line(step, p, greetings)
+                if line is None and text is not None:
+                    line = _first_line(text)
                 if line:
-                    key = (line, first[p])  # type: ignore[index]
+                    key = (line, in_html, first[p])  # type: ignore[index]
                     if key not in greeting_verdicts:
-                        greeting_verdicts[key] = _greeting_problem(line, key[1], known)
+                        seen = _visible_line(line, is_html=in_html)
+                        greeting_verdicts[key] = _greeting_problem(seen, key[2], known)
                     problem = greeting_verdicts[key]
                     if problem is not None:
                         flags.add(p, number, order["greeting"], _email(number, "greeting", problem))
 
             if allowed and text is not None and (bound is None or bound > allowed):
-                words = count_words(text, is_html=in_html)
+                if in_html and "&" in text:
+                    words = count_words(text, is_html=True)
+                else:
+                    words = count_encoded(encoded, is_html=in_html)
                 aside = ""
                 signature = signatures[p] if signatures is not None else None
                 if signature is not None and signature in text:

@@ -23,6 +23,7 @@ __all__ = [
     "WordLimit",
     "clean_line",
     "company_core",
+    "count_encoded",
     "count_words",
     "domain_stem",
     "greeted_names",
@@ -314,28 +315,27 @@ def _byte_classes(placeholder_starts: bytes) -> bytes:
 
 _PLAIN_CLASSES: Final = _byte_classes(b"{[%|<")
 _HTML_CLASSES: Final = _byte_classes(b"{[%|")  # "<" is every tag; "&lt;" is looked for
-# Dropped by the same translate: their number bounds the words.
-_SEPARATOR_BYTES: Final = b" \n\t"
 
 
-def screen(text: str, *, is_html: bool, count: bool = True) -> tuple[bool, bool, int | None]:
+def screen(text: str, *, is_html: bool) -> tuple[bool, bool, bytes, int | None]:
     """Clear a clean email in one encode, one byte-table pass and a few ``find`` calls.
 
     Args:
         text: An email's text.
         is_html: The text is HTML.
-        count: Whether to work out the word bound.
 
     Returns:
-        ``(placeholder, mangled, bound)``: whether :func:`placeholders` and
-        :func:`mangled_problems` can find anything (False is certain, True is "look"), and
-        an upper bound of :func:`count_words` (None when it must be counted, or when
-        ``count`` is False).
+        ``(placeholder, mangled, encoded, bound)``: whether :func:`placeholders` and
+        :func:`mangled_problems` can find anything (False is certain, True is "look");
+        the text as UTF-8, for :func:`count_encoded`; and a bound its word count cannot
+        pass (its separators, tags and entities, plus one; None for text with rarer
+        separators), which spares most emails the count.
 
     """
     encoded = text.encode()
-    # One pass maps every byte to its class and drops the separators, which counts them.
-    classes = encoded.translate(_HTML_CLASSES if is_html else _PLAIN_CLASSES, _SEPARATOR_BYTES)
+    # One pass maps every byte to its class and drops spaces, tabs and newlines, which
+    # counts them.
+    classes = encoded.translate(_HTML_CLASSES if is_html else _PLAIN_CLASSES, b" \n\t")
     mangled = classes.find(0) >= 0
     rare = not mangled and len(encoded) != len(text) and classes.find(3) >= 0
     if rare:
@@ -347,16 +347,14 @@ def screen(text: str, *, is_html: bool, count: bool = True) -> tuple[bool, bool,
             or _C1_UTF8.search(encoded) is not None
         )
     placeholder = classes.find(1) >= 0 or b"NAME" in encoded or (is_html and b"&lt;" in encoded)
+    # Mangled text may hold CR or form feeds, "rare" text no-break spaces: no bound. In
+    # HTML a tag or an entity may part two words too.
     bound: int | None = None
-    if count and not mangled:
-        # Words are separated by spaces, no-break spaces, tabs and line breaks (a text
-        # holding CR or other controls is mangled and counted exactly).
+    if not (mangled or rare):
         bound = len(encoded) - len(classes) + 1
-        if rare:
-            bound += encoded.count(b"\xc2\xa0")
         if is_html:
             bound += encoded.count(b"<") + encoded.count(b"&")
-    return placeholder, mangled, bound
+    return placeholder, mangled, encoded, bound
 
 
 def clean_line(text: str) -> bool:
@@ -396,26 +394,70 @@ def mangled_problems(text: str) -> list[str]:
 # ---------------------------------------------------------------------------------------
 # Word counts and limits
 
+
 # A word: a run of characters between spaces, no-break spaces, tabs and line breaks
 # that holds a letter or a digit (so "—" and "&" are none).
-_SEPARATOR: Final = " \t\n\r\x0b\x0c\xa0"
-_WORD: Final = re.compile(f"[^{_SEPARATOR}]*[^\\W_][^{_SEPARATOR}]*")
+def _word_tables(separators: bytes) -> tuple[bytes, bytes]:
+    """The ``bytes.translate`` table and deleted bytes words are counted with.
+
+    Every character becomes one byte: its UTF-8 continuation bytes are deleted, and so is
+    every character that cannot make a word (ASCII punctuation and controls, U+0080-
+    U+00BF, U+2000-U+2FFF: dashes, quotes, bullets, arrows, symbols, and the emoji
+    planes); ``separators`` become a space and what is left, letters and digits of any
+    script, a ``w``.
+    """
+    table = bytearray(b"w" * 256)
+    for b in separators:
+        table[b] = 0x20
+    deleted = bytes(
+        b
+        for b in range(256)
+        if (b < 0x80 and b not in separators and not chr(b).isalnum())
+        or 0x80 <= b < 0xC0  # continuation bytes
+        or b in (0xC2, 0xE2)
+        or b >= 0xF0
+    )
+    return bytes(table), deleted
+
+
+_WORD_TABLE, _NOT_WORD = _word_tables(b" \t\n\r\x0b\x0c")
+# HTML without attributes or entities: "<" and ">" part words, so each tag is one word
+# of its own ("<p>" -> " p ", "</p>" -> " p "), taken off again.
+_TAG_WORD_TABLE, _NOT_TAG_WORD = _word_tables(b" \t\n\r\x0b\x0c<>")
+_TAG_BYTES: Final = re.compile(rb"<[^<>]*>")
+
+
+def count_encoded(encoded: bytes, *, is_html: bool = False) -> int:
+    """:func:`count_words` of text already encoded as UTF-8 (by :func:`screen`)."""
+    if b"\xc2\xa0" in encoded:  # a no-break space separates words too
+        encoded = encoded.replace(b"\xc2\xa0", b" ")
+    tags = 0
+    if not is_html:
+        marks = encoded.translate(_WORD_TABLE, _NOT_WORD)
+    elif b"=" in encoded or b"<!" in encoded:  # attributes or comments: cut the tags out
+        marks = _TAG_BYTES.sub(b" ", encoded).translate(_WORD_TABLE, _NOT_WORD)
+    else:
+        marks = encoded.translate(_TAG_WORD_TABLE, _NOT_TAG_WORD)
+        tags = encoded.count(b"<")
+    return marks.count(b" w") + (1 if marks[:1] == b"w" else 0) - tags
 
 
 def count_words(text: str, *, is_html: bool) -> int:
     """Words as a person counts them: separated by spaces, pure punctuation left out.
 
-    ``co-founder``, ``15-minute``, ``don't`` and ``acme.com`` are one word each; ``—``,
-    ``-`` and ``&`` are none. HTML is counted on its visible text.
+    Spaces, no-break spaces, tabs and line breaks separate words; a word holds a letter
+    or a digit, so ``co-founder``, ``15-minute``, ``don't``, ``acme.com`` and ``(1)`` are
+    one word each and ``—``, ``-``, ``&``, ``•`` and an emoji none. HTML is counted on
+    its visible text. A couple of C passes over the bytes.
 
     Example:
         >>> count_words("Hi Ann — a 15-minute call?", is_html=False)
         5
 
     """
-    if is_html:
-        text = _plain(text)
-    return len(_WORD.findall(text))
+    if is_html and "&" in text:  # entities: read them first (&nbsp; parts words)
+        return count_encoded(_plain(text).encode())
+    return count_encoded(text.encode(), is_html=is_html)
 
 
 @dataclass(frozen=True)
