@@ -3,8 +3,9 @@ r"""Flags on generated email sequences, for the people who read them before send
 :func:`review` adds two columns to a result frame: ``octave_review``, one readable flag
 per problem (``"email 2 [placeholder]: '{first_name}' left in the greeting"``), joined by
 ``"; "``, and ``octave_review_ok``. :func:`review_flags` is the same as one row per
-flag; :func:`review_counts`, :func:`flagged_emails` and :func:`parse_review` read the
-flags back from the text, so they work on a frame read back from Excel too. Nothing is
+flag; :func:`review_counts`, :func:`email_review`, :func:`flagged_emails` and
+:func:`parse_review` read the flags back from the text, so they work on a frame read back
+from Excel too. Nothing is
 sent anywhere and the same frame always gives the same flags, in row, step, check order.
 
 The checks, by name (``disable=`` takes these names):
@@ -28,8 +29,9 @@ The checks, by name (``disable=`` takes these names):
   remembers, through Excel too): "under 150 words", "no more than 120 words",
   "100-word limit", ... (:func:`~octave_frames._review_text.parse_word_limit`); a
   step's own instruction beats ``all``. Words are counted as a person would (separated
-  by spaces, tabs and line breaks; pure punctuation is no word), without the signature
-  section: a reader does not count the sign-off, and Octave writes it apart.
+  by spaces, no-break spaces, tabs and line breaks; a run of pure punctuation, a dash
+  or an emoji is no word), without the signature section: a reader does not count the
+  sign-off, and Octave writes it apart.
 - ``repeated``: a body (the body section, else the text) that at least
   :data:`REPEAT_MIN_CONTACTS` contacts get once their own names (first, last, company,
   domain) are set aside -- mail merge, not writing; or a subject (compared up to case
