@@ -230,16 +230,15 @@ _IMPORT = (
 
 
 def import_time(sizes: Sizes) -> Scenario:
-    """``import octave_frames`` after pandas, in five fresh processes."""
-    runs = [
-        float(
-            subprocess.run(
-                [sys.executable, "-c", _IMPORT], capture_output=True, text=True, check=True
-            ).stdout
-        )
-        for _ in range(5)
-    ]
-    scenario = Scenario("import", "import octave_frames on top of pandas (5 fresh processes)")
+    """``import octave_frames`` after pandas, in fresh processes."""
+    runs = []
+    for _ in range(sizes.import_runs):
+        args = [sys.executable, "-c", _IMPORT]
+        done = subprocess.run(args, capture_output=True, text=True, check=True)
+        runs.append(float(done.stdout))
+    scenario = Scenario(
+        "import", f"import octave_frames on top of pandas ({len(runs)} fresh processes)"
+    )
     median = statistics.median(runs)
     scenario.figures["seconds"] = ", ".join(f"{r:.3f}" for r in runs)
     scenario.goals.append(Goal("import time (median)", median, 0.15, unit="s"))

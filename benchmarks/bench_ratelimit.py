@@ -48,7 +48,7 @@ async def fake_thousand() -> tuple[float, float]:
     return time.perf_counter() - started, clock.now()
 
 
-async def sleeps_per_grant(stall: float, grants: int = 2000, workers: int = 64) -> float:
+async def sleeps_per_grant(stall: float, grants: int = 1000, workers: int = 64) -> float:
     """Sleeps per grant at 200/s, 50 ms a call, the loop stalling ``stall`` s twice a second.
 
     On a FakeClock, so the stalls are exact: a stall of more than half an interval leaves
