@@ -36,12 +36,19 @@ from ._constants import (
 from ._exceptions import ArgumentError
 from ._flatten import result_columns
 from ._mapping import Needs
-from ._results import is_output_column
+from ._results import is_output_column, merge_results
 
 if TYPE_CHECKING:
     from ._status import Outcome
 
-__all__ = ["RUN_PARTS", "SEQUENCE", "Endpoint"]
+__all__ = [
+    "ANNOTATION_ARG",
+    "CUSTOM_CONTEXT_ARG",
+    "INSTRUCTIONS_ARG",
+    "RUN_PARTS",
+    "SEQUENCE",
+    "Endpoint",
+]
 
 #: Turns a row's flat fields (plus its runtime context) into the body sent for it.
 Shape = Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]]
@@ -74,6 +81,7 @@ class Endpoint:
         check: Cross-argument rules and environment defaults (may fill ``request``).
         shape: A row's flat body -> the body on the wire (flat for agents).
         columns: Per-row statuses, errors and answer bodies -> the result columns.
+        merge: Combines the step's earlier result columns with this run's on a re-run.
         invalid: A row's flat payload -> why this endpoint cannot take it, or None.
         check_context: Refuses ``context`` step keys the endpoint has no place for.
         stem: Names the step's run columns, ``{stem}_status`` ... (``octave`` for the
@@ -99,6 +107,7 @@ class Endpoint:
     check: Callable[[dict[str, Any]], None] = lambda request: None
     shape: Shape = _flat
     columns: Callable[..., pd.DataFrame] = field(default=result_columns)
+    merge: Callable[..., pd.DataFrame] = field(default=merge_results)
     invalid: Callable[[Mapping[str, Any]], str | None] = lambda payload: None
     check_context: Callable[[Mapping[Any, Any] | None], None] = lambda context: None
     stem: str = "octave"
@@ -131,6 +140,36 @@ class Endpoint:
         return self.shape(payload, request)
 
 
+# --- arguments more than one agent takes -------------------------------------------------------
+
+#: ``runtimeInstructions``: the Sequence Agent's, and any agent's that takes them.
+INSTRUCTIONS_ARG: Final = Arg(
+    "instructions",
+    "Mapping[str | int, Spec] | None",
+    None,
+    "``runtimeInstructions`` by step key (``'all'``, ``'1'``-``'7'``); specs as for context.",
+    check_mapping,
+    Flag(metavar="KEY=TEMPLATE", pairs=True, help="like --context"),
+)
+#: ``customContext``.
+CUSTOM_CONTEXT_ARG: Final = Arg(
+    "custom_context",
+    "Mapping[str, Any] | None",
+    None,
+    "``customContext``, e.g. ``{'persona': {'oId': 'p_1'}}``.",
+    check_mapping,
+    Flag(metavar="JSON", parse=parse_json_object),
+)
+#: ``includeFullAnnotation``.
+ANNOTATION_ARG: Final = Arg(
+    "include_full_annotation",
+    "bool | None",
+    None,
+    "``includeFullAnnotation`` of the request.",
+    check_maybe_flag,
+)
+
+
 # --- the Sequence Agent -----------------------------------------------------------------------
 
 _SEQUENCE_ARGS: Final[tuple[Arg, ...]] = (
@@ -150,14 +189,7 @@ _SEQUENCE_ARGS: Final[tuple[Arg, ...]] = (
         check_text,
         Flag(metavar="ae_..."),
     ),
-    Arg(
-        "instructions",
-        "Mapping[str | int, Spec] | None",
-        None,
-        "``runtimeInstructions`` by step key (``'all'``, ``'1'``-``'7'``); specs as for context.",
-        check_mapping,
-        Flag(metavar="KEY=TEMPLATE", pairs=True, help="like --context"),
-    ),
+    INSTRUCTIONS_ARG,
     Arg(
         "output_format",
         "Literal['text', 'html', 'markdown']",
@@ -175,21 +207,8 @@ _SEQUENCE_ARGS: Final[tuple[Arg, ...]] = (
         check_text,
         Flag(metavar="TEXT"),
     ),
-    Arg(
-        "custom_context",
-        "Mapping[str, Any] | None",
-        None,
-        "``customContext``, e.g. ``{'persona': {'oId': 'p_1'}}``.",
-        check_mapping,
-        Flag(metavar="JSON", parse=parse_json_object),
-    ),
-    Arg(
-        "include_full_annotation",
-        "bool | None",
-        None,
-        "``includeFullAnnotation`` of the request.",
-        check_maybe_flag,
-    ),
+    CUSTOM_CONTEXT_ARG,
+    ANNOTATION_ARG,
 )
 
 #: The arguments every run takes: mapping, pacing, cache, money guards and output.
