@@ -52,12 +52,13 @@ from ._constants import (
     WORKFLOW_RUN_PATH,
     WORKFLOW_STATUS_PATH,
 )
-from ._endpoints import SEQUENCE, Endpoint
+from ._endpoints import ANNOTATION_ARG, CUSTOM_CONTEXT_ARG, INSTRUCTIONS_ARG, SEQUENCE, Endpoint
 from ._exceptions import ArgumentError
 from ._headless import HEADLESS
 from ._mapping import Needs
 from ._results import cell_text, credits, object_array
 from ._status import Outcome, Status
+from ._steps import merge_step_results
 
 __all__ = [
     "CALL_PREP",
@@ -96,29 +97,6 @@ def _agent_arg(label: str) -> Arg:
     )
 
 
-_ANNOTATION: Final = Arg(
-    "include_full_annotation",
-    "bool | None",
-    None,
-    "``includeFullAnnotation`` of the request.",
-    check_maybe_flag,
-)
-_CUSTOM: Final = Arg(
-    "custom_context",
-    "Mapping[str, Any] | None",
-    None,
-    "``customContext``, e.g. ``{'persona': {'oId': 'p_1'}}``.",
-    check_mapping,
-    Flag(metavar="JSON", parse=parse_json_object),
-)
-_INSTRUCTIONS: Final = Arg(
-    "instructions",
-    "Mapping[str | int, Spec] | None",
-    None,
-    "``runtimeInstructions`` by key (``'all'``, ``'1'``...); specs as for context.",
-    check_mapping,
-    Flag(metavar="KEY=TEMPLATE", pairs=True, help="like --context"),
-)
 _CONTENT_FORMATS: Final = (*OUTPUT_FORMATS, "json")
 
 
@@ -161,19 +139,19 @@ _PROSPECT_ARGS: Final = (
     Arg("location", "Mapping[str, str] | None", None, "Where people are, e.g. "
         "``{'country': 'US'}`` (``searchContext.personLocation``).", check_mapping,
         Flag(metavar="JSON", parse=parse_json_object)),
-    _ANNOTATION,
+    ANNOTATION_ARG,
 )  # fmt: skip
 
 _CONTENT_ARGS: Final = (
     _agent_arg("Content agent"),
-    _INSTRUCTIONS,
+    INSTRUCTIONS_ARG,
     Arg("output_format", "Literal['text', 'html', 'markdown', 'json']", "text",
         "``outputFormat``: ``'json'`` fills ``content_json``.", check_choice(_CONTENT_FORMATS),
         Flag(choices=_CONTENT_FORMATS)),
     Arg("url", "str | None", None, "``url``: a page the content should draw on.", check_text,
         Flag(metavar="URL")),
-    _CUSTOM,
-    _ANNOTATION,
+    CUSTOM_CONTEXT_ARG,
+    ANNOTATION_ARG,
 )  # fmt: skip
 
 _WORKFLOW_ARGS: Final = (
@@ -316,12 +294,19 @@ def _spec_results(spec: tuple[Column, ...], extra: Results | None = None) -> Res
 def _namespaced(
     spec: tuple[Column, ...], namespace: str, *, drop: Sequence[str] = ()
 ) -> tuple[Column, ...]:
-    """``spec`` with every name in ``namespace`` (``product_name`` -> ``person_product_name``)."""
+    """``spec`` with every name in ``namespace`` (``product_name`` -> ``person_product_name``).
+
+    A name already in the namespace, or in its tail (``qualification_score`` under
+    ``company_qualification_``), gets only what it lacks; ``drop`` names columns left out.
+    """
+    parts = namespace.split("_")[:-1]
+    tails = ["_".join(parts[i:]) + "_" for i in range(len(parts))]
 
     def named(name: str) -> str:
-        if name.startswith(namespace) or name == namespace.rstrip("_"):
+        if name == namespace.rstrip("_"):
             return name
-        return namespace + name
+        tail = next((t for t in tails if name.startswith(t)), "")
+        return namespace[: len(namespace) - len(tail)] + name
 
     return tuple(
         dataclasses.replace(c, name=named(c.name), note=named(c.note) if c.note else None)
@@ -390,8 +375,9 @@ def agent_endpoint(
     needs: Needs,
     spec: tuple[Column, ...] | None,
     namespace: str,
+    drop: Sequence[str] = (),
+    answers: bool = False,
     args: tuple[Arg, ...] | None = None,
-    extra: Results | None = None,
     takes: tuple[str, ...] = REQUEST_FIELDS,
 ) -> Endpoint:
     """Declare one agent: ``POST /api/v2/agents/<agent_path>/run`` and its async twin.
@@ -401,10 +387,12 @@ def agent_endpoint(
         agent_path: The agent's path segment (``enrich-person``).
         label: What messages call it (``"Enrich Person agent"``).
         needs: What a row must identify.
-        spec: Its result columns (None: expanded generically under ``namespace``).
+        spec: Its result columns, put in ``namespace`` (None: the answer expanded
+            generically under ``namespace``).
         namespace: Prefix of its result columns.
+        drop: Columns of ``spec`` left out (what the input row already says).
+        answers: Add the qualifying answers' JSON column (``{namespace}answers``).
         args: Its own arguments (default: agent, instructions, custom context, annotation).
-        extra: More result columns after the spec's.
         takes: The request fields it is sent.
 
     Returns:
@@ -412,11 +400,9 @@ def agent_endpoint(
 
     """
     if spec is not None:
-        results = _spec_results(spec, extra)
-        names = [c.name for c in spec]
-        if extra is not None:
-            names.append(answers_column(namespace))
-        owns = _owns_names(names)
+        extra = _answers(namespace) if answers else None
+        results = _spec_results(_namespaced(spec, namespace, drop=drop), extra)
+        owns = _owns_names(list(results([], "").columns))  # what it writes, derived
     else:
         results, owns = _generic(namespace), _owns_prefix(namespace)
     return Endpoint(
@@ -425,10 +411,11 @@ def agent_endpoint(
         async_path=ASYNC_RUN_PATH,
         status_path=ASYNC_STATUS_PATH,
         status_param="requestId",
-        args=args or (_agent_arg(label), _INSTRUCTIONS, _CUSTOM, _ANNOTATION),
+        args=args or (_agent_arg(label), INSTRUCTIONS_ARG, CUSTOM_CONTEXT_ARG, ANNOTATION_ARG),
         static=_agent_static,
         check=_needs_agent(label),
         columns=_columns_of(name, results),
+        merge=merge_step_results,
         stem=name,
         needs=needs,
         takes=takes,
@@ -443,7 +430,7 @@ ENRICH_PERSON: Final = agent_endpoint(
     "enrich-person",
     label="Enrich Person agent",
     needs="person",
-    spec=_namespaced(ENRICH_PERSON_COLUMNS, "person_"),
+    spec=ENRICH_PERSON_COLUMNS,
     namespace="person_",
 )
 #: ``enrich-company``: the company profile and funding, the matched product ... playbook.
@@ -452,8 +439,9 @@ ENRICH_COMPANY: Final = agent_endpoint(
     "enrich-company",
     label="Enrich Company agent",
     needs="company",
-    spec=_namespaced(ENRICH_COMPANY_COLUMNS, "company_", drop=("company_name", "company_domain")),
+    spec=ENRICH_COMPANY_COLUMNS,
     namespace="company_",
+    drop=("company_name", "company_domain"),
     takes=_COMPANY_FIELDS,
 )
 _WHO: Final = (
@@ -466,9 +454,10 @@ QUALIFY_PERSON: Final = agent_endpoint(
     "qualify-person",
     label="Qualify Person agent",
     needs="person",
-    spec=_namespaced(QUALIFY_PERSON_COLUMNS, "qualification_", drop=_WHO),
+    spec=QUALIFY_PERSON_COLUMNS,
     namespace="qualification_",
-    extra=_answers("qualification_"),
+    drop=_WHO,
+    answers=True,
 )
 #: ``qualify-company``: the same for a company, under ``company_qualification_*``.
 QUALIFY_COMPANY: Final = agent_endpoint(
@@ -476,9 +465,10 @@ QUALIFY_COMPANY: Final = agent_endpoint(
     "qualify-company",
     label="Qualify Company agent",
     needs="company",
-    spec=_namespaced(_namespaced(QUALIFY_COMPANY_COLUMNS, "qualification_", drop=_WHO), "company_"),
+    spec=QUALIFY_COMPANY_COLUMNS,
     namespace="company_qualification_",
-    extra=_answers("company_qualification_"),
+    drop=_WHO,
+    answers=True,
     takes=_COMPANY_FIELDS,
 )
 #: ``call-prep``: the script, the briefs, discovery questions and objection handling.
@@ -487,7 +477,7 @@ CALL_PREP: Final = agent_endpoint(
     "call-prep",
     label="Call Prep agent",
     needs="person",
-    spec=_namespaced(CALL_PREP_COLUMNS, "call_"),
+    spec=CALL_PREP_COLUMNS,
     namespace="call_",
 )
 #: ``generate-content``: the content (text and JSON) and what it drew on.
@@ -496,7 +486,7 @@ CONTENT: Final = agent_endpoint(
     "generate-content",
     label="Content agent",
     needs="contact",
-    spec=_namespaced(CONTENT_COLUMNS, "content_", drop=()),
+    spec=CONTENT_COLUMNS,
     namespace="content_",
     args=_CONTENT_ARGS,
 )
@@ -585,6 +575,7 @@ WORKFLOW: Final = Endpoint(
     args=_WORKFLOW_ARGS,
     static=lambda request: {"workflowOId": request["workflow"]},
     check=_check_workflow,
+    merge=merge_step_results,
     columns=_columns_of(
         "workflow", _spec_results(_WORKFLOW_SPEC, _generic("workflow_output_", "output"))
     ),

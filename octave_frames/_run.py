@@ -47,10 +47,8 @@ from ._mapping import build_requests, normalize_steps
 from ._options import WAIT_ARGS, Options, parse_options
 from ._people import describe, find_people, representatives
 from ._report import RunReport, remember
-from ._results import merge_results
 from ._retry import RetryPolicy
 from ._status import DONE, Outcome, Status
-from ._steps import merge_step_results
 
 if TYPE_CHECKING:
     from ._client import Session
@@ -333,8 +331,7 @@ def _assemble(frame: pd.DataFrame, plan: Plan, opts: Options) -> pd.DataFrame:
         raw=opts.raw,
     )
     if plan.previous is not None:
-        merge = merge_results if endpoint.stem == "octave" else merge_step_results
-        results = merge(plan.previous, results, plan.keep, prefix=opts.prefix)
+        results = endpoint.merge(plan.previous, results, plan.keep, prefix=opts.prefix)
     if opts.dry_run:
         results[endpoint.column("payload", opts.prefix)] = pd.array(
             [json.dumps(p, ensure_ascii=False) if p is not None else None for p in plan.payloads],
