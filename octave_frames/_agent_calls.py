@@ -26,7 +26,7 @@ from ._agents import (
 )
 from ._arguments import Arg, takes
 from ._endpoints import Endpoint
-from ._mapping import Needs
+from ._mapping import NEEDS_TEXT, Needs
 from ._options import call_args
 from ._run import arun
 from ._sync import run_sync
@@ -55,18 +55,11 @@ __all__ = [
 Sync = Callable[..., pd.DataFrame]
 Async = Callable[..., Coroutine[Any, Any, pd.DataFrame]]
 
-_NEEDS: Final = {
-    "person": "an email, a LinkedIn profile, or a first name with a company name or domain",
-    "company": "a company domain or a company name",
-    "domain": "a company domain",
-    "contact": "a person (email, LinkedIn profile) or a company (domain, name)",
-}
-
 
 def _doc(endpoint: Endpoint, what: str, example: str) -> str:
     return f"""{what}
 
-    Each row needs {_NEEDS[endpoint.needs]}; rows without are ``invalid`` and not sent.
+    Each row needs {NEEDS_TEXT[endpoint.needs]}; rows without are ``invalid`` and not sent.
     The step's own run columns are ``{endpoint.stem}_status``, ``{endpoint.stem}_error``,
     ``{endpoint.stem}_note``, ``{endpoint.stem}_request_id`` (``{endpoint.stem}_run_id`` in
     async mode) and ``{endpoint.stem}_usage``, so it chains with the other steps on one

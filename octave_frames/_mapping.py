@@ -32,6 +32,7 @@ from ._specs import ColumnTexts, CompiledSpec, Spec, normalize_steps
 
 __all__ = [
     "FIELD_SYNONYMS",
+    "NEEDS_TEXT",
     "Needs",
     "Requests",
     "Spec",
@@ -61,14 +62,12 @@ _NO_IDENTIFIER: Final = (
 Needs = Literal["person", "company", "domain", "contact"]
 _NO_COMPANY: Final = "no company to look up (a company domain or name is needed)"
 _NO_DOMAIN: Final = "no company domain (the prospector searches a company's domain)"
-_COLUMN_HINT: Final[dict[str, tuple[str, str]]] = {
-    "person": (
-        "an email, a LinkedIn profile, or a first name with a company name or domain",
-        "Email",
-    ),
-    "company": ("a company domain or a company name", "Domain"),
-    "domain": ("a company domain", "Domain"),
-    "contact": ("a person (email, LinkedIn profile) or a company (domain, name)", "Email"),
+#: What each kind of row must hold, as the error messages and docs say it.
+NEEDS_TEXT: Final[dict[str, str]] = {
+    "person": "an email, a LinkedIn profile, or a first name with a company name or domain",
+    "company": "a company domain or a company name",
+    "domain": "a company domain",
+    "contact": "a person (email, LinkedIn profile) or a company (domain, name)",
 }
 
 
@@ -274,8 +273,10 @@ def build_requests(
     for field, label in fields.items():
         positions[check_field_name(field)] = finder.locate(label, what=f"fields[{field!r}]")
     if n and not _can_identify(positions, needs):
-        what, example = _COLUMN_HINT[needs]
-        field = "companyDomain" if example == "Domain" else "email"
+        what = NEEDS_TEXT[needs]
+        example, field = "Email", "email"
+        if needs in ("company", "domain"):
+            example, field = "Domain", "companyDomain"
         raise ColumnError(
             f"no column can identify a {'contact' if needs == 'person' else needs}: this "
             f"needs {what}; {finder.nearest(example)}; name yours with "
