@@ -41,15 +41,15 @@ So two rows with different emails are never one person.
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 import unicodedata
-from collections.abc import Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 from urllib.parse import unquote
+
+from ._gc import gc_paused
 
 __all__ = ["Group", "People", "describe", "find_people", "representatives"]
 
@@ -141,20 +141,6 @@ class People:
 
     person: list[int | None]
     groups: list[Group]
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    # Finding people allocates a few small containers per row, and every collection they
-    # trigger re-walks the caller's heap (the payload dicts themselves): without the pause
-    # that costs more than the work. Nothing here makes reference cycles.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _UnionFind:
@@ -412,7 +398,7 @@ def find_people(payloads: Sequence[Mapping[str, Any] | None]) -> People:
         ('ann@acme.com', [0, 2], 2)
 
     """
-    with _gc_paused():
+    with gc_paused():
         return _find_people(payloads)
 
 

@@ -59,11 +59,9 @@ hashes first. See ``benchmarks/bench_review.py`` for the time at 1k, 10k and 100
 from __future__ import annotations
 
 import difflib
-import gc
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -72,6 +70,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ._exceptions import ArgumentError
+from ._gc import gc_paused
 from ._longform import long_with_positions
 from ._report import report_for
 from ._results import step_count
@@ -252,23 +251,6 @@ def _enabled(disable: Iterable[str], custom: Mapping[str, ReviewCheck]) -> list[
 # Public
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Hold off the cyclic garbage collector while a review allocates.
-
-    A review makes hundreds of thousands of small objects that become garbage together
-    and form no cycles; the collector's passes over them cost a quarter of the time at
-    100k rows x 3 steps. Its state is put back afterwards.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _flags(
     frame: pd.DataFrame,
     *,
@@ -287,7 +269,7 @@ def _flags(
     enabled = _enabled(disable, custom)
     report = report_for(frame)
     fmt = report.settings.get("output_format") if report is not None else None
-    with _gc_paused():
+    with gc_paused():
         steps = read_steps(frame, prefix, fmt)
         numbers = [step.number for step in steps]
         limits = _limits(frame, numbers, max_words, instructions) if "too_long" in enabled else {}
