@@ -22,6 +22,7 @@ from ._agents import (
     QUALIFY_PERSON,
     ROW_COLUMN,
     WORKFLOW,
+    agent_endpoint,
     generic_agent,
 )
 from ._arguments import Arg, takes
@@ -152,7 +153,11 @@ workflow, aworkflow = _calls(
     'people.octave.workflow(workflow="caw_...")',
 )
 
-_GENERIC: Final = call_args(generic_agent("agent"))
+# The arguments every generic agent takes; its own endpoint is made per call (and kept in
+# STEPS only then), so this one is not registered as a step.
+_GENERIC: Final = call_args(
+    agent_endpoint("agent", "agent", label="agent", needs="contact", spec=None, namespace="agent_")
+)
 
 
 @takes(_GENERIC)
